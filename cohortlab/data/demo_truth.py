@@ -1,0 +1,132 @@
+"""Exact population truth for the demo experiments.
+
+The truth is computed on a large simulated population drawn with the same
+outcome-generating functions as :func:`cohortlab.data.demo.generate`, without
+censoring (every customer's first 13 tenure months are simulated). Two devices keep the
+Monte-Carlo error small without changing any expectation:
+
+* common random numbers: "treatment" and "counterfactual" are the same simulated
+  entrants (same covariates and noise) evaluated with the treatment on and off;
+* funnel progression is integrated out: each entrant carries its exact probabilities
+  of reaching each stage (the same :func:`~cohortlab.data.demo.advance_probabilities`
+  the generator thresholds its uniforms against) as weights, instead of one 0/1 draw.
+
+So a planted zero is exactly zero: guided onboarding never touches the funnel (the
+onboarding-v2 CAC effect is 0) and the orchestrated journey never touches revenue
+(its LTV, retention and NRR effects are 0; its lift scales every entrant's win
+probability by the same 1.15², so the customers' mix is unchanged).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from cohortlab.data import demo
+
+__all__ = ["EXPERIMENTS", "METRICS", "Truth", "true_values"]
+
+GROSS_MARGIN = 0.78
+DISCOUNT_RATE = 0.10  # annual; tenure month 0 is undiscounted
+POPULATION = 400_000  # treatment-cohort entrants (and baseline entrants) simulated
+TRUTH_SEED = 20260930
+TENURE_MONTHS = 13  # tenure months 0..12, enough for nrr:12 and ltv:earned:12
+METRICS = ("cac", "cost_per:opportunity", "ltv:earned:12", "retention:3", "nrr:12")
+EXPERIMENTS = ("onboarding-v2", "orchestrated-journey")
+
+
+@dataclass(frozen=True)
+class Truth:
+    """A metric's population value in the three arms of an experiment.
+
+    ``treatment``: the treatment cohort's population under treatment; ``baseline``: the
+    baseline cohort's own population under control; ``counterfactual``: the treatment
+    cohort's population (its covariate mix) under control.
+    """
+
+    treatment: float
+    baseline: float
+    counterfactual: float
+
+    @property
+    def effect(self) -> float:
+        """The planted average treatment effect on the treated (ATT)."""
+        return self.treatment - self.counterfactual
+
+    @property
+    def naive_effect(self) -> float:
+        """What an unmatched treatment-vs-baseline comparison estimates."""
+        return self.treatment - self.baseline
+
+    @property
+    def relative_effect(self) -> float:
+        return self.effect / abs(self.counterfactual)
+
+
+def _metrics(people: demo.Entrants, funnel: demo.FunnelDraws, revenue: demo.RevenueDraws,
+             guided: np.ndarray, orchestrated: bool) -> dict[str, float]:
+    """Population values of every metric for one arm (expectations, no censoring)."""
+    reach = demo.reach_probabilities(demo.advance_probabilities(people, orchestrated))
+    cost = demo.touch_cost(people, funnel, reach, orchestrated).sum()
+    won = reach[:, 4]  # P(customer | entrant): the weight of its revenue path
+    paths = demo.mrr_paths(revenue, people, guided)
+    discount = (1.0 + DISCOUNT_RATE) ** (-np.arange(12) / 12.0)
+    margin = GROSS_MARGIN * (paths[:, :12] @ discount)
+    return {
+        "cac": cost / won.sum(),
+        "cost_per:opportunity": cost / reach[:, 3].sum(),
+        "ltv:earned:12": won @ margin / won.sum(),
+        "retention:3": won @ (paths[:, 3] > 0) / won.sum(),
+        "nrr:12": (won @ paths[:, 12]) / (won @ paths[:, 0]),
+    }
+
+
+def _draw(rng: np.random.Generator, n: int, keep_probability=None):
+    """Draw ``n`` entrants, from the population mix or kept with ``keep_probability``."""
+    if keep_probability is None:
+        people = demo.draw_entrants(rng, n)
+    else:
+        batches: list[demo.Entrants] = []
+        while sum(map(len, batches)) < n:
+            batch = demo.draw_entrants(rng, 3 * n)
+            batches.append(batch.take(rng.random(3 * n) < keep_probability(batch)))
+        people = demo.Entrants.concat(batches).take(slice(0, n))
+    return people, demo.draw_funnel(rng, people), demo.draw_revenue(rng, people, TENURE_MONTHS)
+
+
+@functools.lru_cache(maxsize=None)
+def true_values(experiment: str) -> dict[str, Truth]:
+    """Population truth of the demo experiment's metrics.
+
+    Parameters
+    ----------
+    experiment : "onboarding-v2" or "orchestrated-journey"
+
+    Returns
+    -------
+    dict keyed by "cac", "cost_per:opportunity", "ltv:earned:12", "retention:3",
+    "nrr:12" (dollars; retention as a fraction).
+    """
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown demo experiment {experiment!r}; expected one of {EXPERIMENTS}")
+    treated_rng, baseline_rng = (np.random.default_rng(s) for s in
+                                 np.random.SeedSequence([TRUTH_SEED, EXPERIMENTS.index(experiment)]).spawn(2))
+    if experiment == "onboarding-v2":
+        # Both windows are before the orchestrated journey launched.
+        people, funnel, revenue = _draw(treated_rng, POPULATION, demo.guided_probability)
+        treatment = _metrics(people, funnel, revenue, np.ones(len(people), bool), False)
+        counterfactual = _metrics(people, funnel, revenue, np.zeros(len(people), bool), False)
+        people, funnel, revenue = _draw(baseline_rng, POPULATION)
+        baseline = _metrics(people, funnel, revenue, np.zeros(len(people), bool), False)
+    else:
+        # Both windows are after guided onboarding launched: its assignment is in the mix.
+        people, funnel, revenue = _draw(treated_rng, POPULATION, demo.orchestrated_probability)
+        guided = treated_rng.random(len(people)) < demo.guided_probability(people)
+        treatment = _metrics(people, funnel, revenue, guided, True)
+        counterfactual = _metrics(people, funnel, revenue, guided, False)
+        people, funnel, revenue = _draw(baseline_rng, POPULATION)
+        guided = baseline_rng.random(len(people)) < demo.guided_probability(people)
+        baseline = _metrics(people, funnel, revenue, guided, False)
+    return {m: Truth(float(treatment[m]), float(baseline[m]), float(counterfactual[m])) for m in METRICS}

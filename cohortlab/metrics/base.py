@@ -1,0 +1,109 @@
+"""What a metric is: a named estimator over per-account arrays and replicate weights.
+
+A metric turns the panel into per-account inputs once (:meth:`Metric.prepare`), then
+estimates its value for a whole matrix of weights ``W`` (replicates × accounts) in
+one vectorized call (:meth:`Metric.estimate`): row 0 is the point estimate, the other
+rows are bootstrap replicates. Ratio metrics are ``(W @ num) / (W @ den)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from cohortlab.data.panel import Panel
+from cohortlab.spec.models import Economics, Journey
+
+Direction = Literal["increase", "decrease"]
+Unit = Literal["currency", "share", "ratio"]
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class MetricContext:
+    """What metrics need to know beyond the panel."""
+
+    economics: Economics
+    journey: Journey
+    min_cohort: int
+    as_of: dt.date
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A metric's per-account inputs (rows aligned with a panel) and its count of contributing accounts."""
+
+    arrays: dict[str, np.ndarray]
+    contributing: np.ndarray  # bool per account: counted in the metric's n
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def take(self, rows: np.ndarray) -> Inputs:
+        return Inputs({name: values[rows] for name, values in self.arrays.items()}, self.contributing[rows], self.extra)
+
+    @property
+    def count(self) -> int:
+        return int(self.contributing.sum())
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """Why a metric cannot be computed on this data."""
+
+    reason: str
+
+
+class Metric:
+    """Base class of every metric; subclasses set the class attributes and implement the methods."""
+
+    name: ClassVar[str]
+    direction: ClassVar[Direction]
+    unit: ClassVar[Unit]
+    Params: ClassVar[type[BaseModel]] = NoParams
+    summary: ClassVar[str] = ""
+
+    def __init__(self, params: BaseModel):
+        self.params = params
+
+    @property
+    def key(self) -> str:
+        """A stable identifier: the name and its parameters, e.g. ``ltv:earned:12``."""
+        return ":".join([self.name, *(str(value) for value in self.params.model_dump().values())])
+
+    @property
+    def label(self) -> str:
+        raise NotImplementedError
+
+    def param_values(self) -> dict[str, Any]:
+        return self.params.model_dump()
+
+    def problems(self, journey: Journey) -> list[tuple[str, str]]:
+        """Parameter problems that need the config: (parameter, message) pairs."""
+        return []
+
+    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+        raise NotImplementedError
+
+    def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
+        """A reason the comparison cannot be made on these cohorts, or None."""
+        return None
+
+    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+        """The metric for each row of ``weights`` (replicates × accounts); NaN where undefined."""
+        raise NotImplementedError
+
+    def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+        """Model details for the report, from the point-estimate weights (one per account)."""
+        return {}
+
+
+def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Elementwise ratio with NaN where the denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan)

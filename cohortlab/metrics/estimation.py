@@ -1,0 +1,45 @@
+"""Estimate every metric on both cohorts for the point estimate and all bootstrap replicates.
+
+One pass over the replicate chunks: each chunk's resampling counts become matching
+weights (matching re-run per replicate), and each metric estimates both cohorts
+from its slice of the weight matrix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cohortlab.match.weights import Matching
+from cohortlab.metrics.base import Inputs, Metric
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """A metric's estimates per cohort: element 0 is the point estimate, the rest are replicates."""
+
+    treatment: np.ndarray
+    baseline: np.ndarray
+
+
+def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], matching: Matching,
+                        counts: Iterable[np.ndarray], total: int,
+                        progress: Callable[[int, int], None] | None = None) -> dict[str, Replicates]:
+    """Run ``metrics`` (key → (metric, inputs over all panel rows)) over the count chunks."""
+    treated = matching.treated
+    sides = {"treatment": treated, "baseline": ~treated}
+    split = {key: {side: inputs.take(mask) for side, mask in sides.items()} for key, (_, inputs) in metrics.items()}
+    estimates: dict[str, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides} for key in metrics}
+    done = 0
+    for chunk in counts:
+        weights = matching.replicate_weights(chunk)
+        for key, (metric, _) in metrics.items():
+            for side, mask in sides.items():
+                estimates[key][side].append(metric.estimate(split[key][side], weights[:, mask]))
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return {key: Replicates(np.concatenate(sides_["treatment"]), np.concatenate(sides_["baseline"]))
+            for key, sides_ in estimates.items()}

@@ -1,0 +1,44 @@
+"""Net revenue retention at tenure month T on a fixed starting cohort (SPEC §5).
+
+NRR(T) = Σ w·r_T / Σ w·r_0 over the customers observed at T: what the customers who
+started together pay at month T, expansion included, over what they paid at month 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from cohortlab.data.panel import Panel
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
+
+
+class NRRParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    months: int = Field(default=12, ge=1, le=240)
+
+
+class NRR(Metric):
+    name = "nrr"
+    direction = "increase"
+    unit = "ratio"
+    Params = NRRParams
+    summary = "Revenue at tenure month T over revenue at month 0, same customers"
+
+    @property
+    def label(self) -> str:
+        return f"NRR ({self.params.months}m)"
+
+    def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
+        months = self.params.months
+        arrays = customer_arrays(panel)
+        at_t = arrays["customer"] & (panel.observed_months > months)
+        revenue = months_matrix(panel.revenue, months + 1)
+        return Inputs({**arrays, "ending": revenue[:, months] * at_t, "starting": revenue[:, 0] * at_t}, at_t)
+
+    def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
+        return require_observed(treatment, baseline, self.params.months, context)
+
+    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+        return ratio(weights @ inputs.arrays["ending"], weights @ inputs.arrays["starting"])

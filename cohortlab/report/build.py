@@ -1,0 +1,196 @@
+"""`compare`: from an experiment file to a Report.
+
+The stages in order: load the experiment and its config, open and check the data,
+select the cohorts into a per-account panel, match, estimate every metric for the
+point estimate and each bootstrap replicate, and turn replicates into conclusions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cohortlab.codes import Status, WarningCode
+from cohortlab.data.contract import check_contract
+from cohortlab.data.panel import Panel, build_panel
+from cohortlab.data.source import open_database
+from cohortlab.errors import SpecError
+from cohortlab.match.balance import balance_table
+from cohortlab.match.weights import Matching, effective_size, match
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
+from cohortlab.metrics.estimation import estimate_replicates
+from cohortlab.metrics.registry import resolve_all
+from cohortlab.report.model import (CohortSummary, ExperimentInfo, MatchingSummary, MetricResult, Report,
+                                    ReportWarning, Settings)
+from cohortlab.spec.cohorts import CohortFilter, cohort_filters
+from cohortlab.spec.load import find_config, load_config, load_experiment
+from cohortlab.spec.models import Config, Experiment
+from cohortlab.spec.yamlio import LoadedYaml
+from cohortlab.stats.bootstrap import replicate_counts
+from cohortlab.stats.inference import adjust_p_values, bootstrap_comparison, verdict
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Command-line settings that take precedence over the config's defaults."""
+
+    replicates: int | None = None
+    seed: int | None = None
+
+
+def compare(path: str | Path, config: str | Path | None = None, *, replicates: int | None = None,
+            seed: int | None = None, progress: Progress | None = None) -> Report:
+    """Compare an experiment's treatment cohort with its matched baseline.
+
+    Parameters
+    ----------
+    path
+        The experiment YAML file.
+    config
+        The project config; by default ``configs/cohortlab.yaml`` in the experiment's folder or a parent.
+    replicates, seed
+        Override the config's bootstrap defaults.
+    progress
+        Called with (replicates done, total) as the bootstrap runs.
+    """
+    experiment, loaded = load_experiment(Path(path))
+    config_model, _ = load_config(Path(config) if config else find_config(Path(path)))
+    return run(experiment, config_model, loaded, Overrides(replicates, seed), progress)
+
+
+def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
+        overrides: Overrides = Overrides(), progress: Progress | None = None) -> Report:
+    """Build the report for already-loaded models."""
+    defaults = config.defaults
+    settings = Settings(confidence=defaults.confidence, ci=defaults.ci,
+                        replicates=overrides.replicates or defaults.replicates,
+                        seed=defaults.seed if overrides.seed is None else overrides.seed,
+                        correction=defaults.correction)
+    metrics = resolve_all(experiment, config.journey, loaded)
+    data = check_contract(open_database(config), config.journey, config.as_of)
+    columns = list(data.db.tables["accounts"].columns)
+    _check_match_columns(experiment, columns, loaded)
+    filters = cohort_filters(experiment, columns, loaded)
+    panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
+                                       list(experiment.match.on))
+    warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
+    matching = match(experiment.match, panel.treated, panel.covariates)
+    weights = matching.weights()
+    context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of)
+
+    results = _estimate(metrics, panel, matching, weights, context, settings, progress)
+    warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
+                 for result in results if result.status is Status.UNAVAILABLE]
+    summary = _matching_summary(experiment, panel, matching, weights, defaults.max_smd)
+    warnings += _matching_warnings(summary, panel, weights)
+    return Report(
+        experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
+                                  experiment.hypothesis, experiment.primary),
+        as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters), matching=summary,
+        results=tuple(results), warnings=tuple(warnings),
+    )
+
+
+def _check_match_columns(experiment: Experiment, columns: list[str], loaded: LoadedYaml | None) -> None:
+    import difflib
+
+    for index, name in enumerate(experiment.match.on):
+        if name not in columns:
+            close = difflib.get_close_matches(name, columns, n=1)
+            raise SpecError(f"match.on: unknown column '{name}' in accounts",
+                            loaded.locate(("match", "on", index)) if loaded else None,
+                            f"did you mean '{close[0]}'?" if close else f"columns are: {', '.join(columns)}")
+
+
+def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,
+              settings: Settings, progress: Progress | None) -> list[MetricResult]:
+    """Every metric's result, unavailable ones with their reason, p-values adjusted across the family."""
+    treated = panel.treated
+    prepared: dict[str, tuple[Metric, Inputs]] = {}
+    unavailable: dict[str, str] = {}
+    for metric in metrics:
+        inputs = metric.prepare(panel, context)
+        if not isinstance(inputs, Unavailable):
+            if not treated.any() or treated.all():
+                inputs = Unavailable(f"the {'treatment' if not treated.any() else 'baseline'} cohort has no accounts")
+            else:
+                inputs = metric.availability(inputs.take(treated), inputs.take(~treated), context) or inputs
+        if isinstance(inputs, Unavailable):
+            unavailable[metric.key] = inputs.reason
+        else:
+            prepared[metric.key] = (metric, inputs)
+
+    counts = replicate_counts(treated, settings.replicates, settings.seed)
+    replicates = estimate_replicates(prepared, matching, counts, settings.replicates + 1, progress)
+    comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
+                   for key, reps in replicates.items()}
+    keys = list(comparisons)
+    adjusted = dict(zip(keys, adjust_p_values([comparisons[key].p_value for key in keys], settings.correction)))
+
+    results = []
+    for metric in metrics:
+        common = dict(metric=metric.name, params=metric.param_values(), label=metric.label,
+                      direction=metric.direction, unit=metric.unit)
+        if metric.key in unavailable:
+            results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=unavailable[metric.key]))
+            continue
+        comparison, (_, inputs) = comparisons[metric.key], prepared[metric.key]
+        sides = {"treatment": treated, "baseline": ~treated}
+        details = {side: metric.details(inputs.take(mask), weights[mask]) for side, mask in sides.items()}
+        if comparison.undefined:
+            details["undefined_replicates"] = comparison.undefined
+        contributing = {side: inputs.contributing & mask for side, mask in sides.items()}
+        results.append(MetricResult(
+            **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
+            delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
+            ci_relative=comparison.ci_relative, p_value=comparison.p_value, p_adjusted=adjusted[metric.key],
+            verdict=verdict(adjusted[metric.key], comparison.delta, metric.direction, settings.confidence),
+            n={side: int(rows.sum()) for side, rows in contributing.items()},
+            effective_n={side: effective_size(weights[rows]) for side, rows in contributing.items()},
+            details=details,
+        ))
+    return results
+
+
+def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> dict[str, CohortSummary]:
+    cohorts = {}
+    for cohort in filters:
+        rows = panel.treated if cohort.name == "treatment" else ~panel.treated
+        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None
+        cohorts[cohort.name] = CohortSummary(
+            accounts=int(rows.sum()), customers=int(np.sum(rows & panel.won)),
+            effective_size=effective_size(weights[rows]), where=cohort.description,
+            entered=(cohort.start, cohort.end), dropped_unmatched=dropped,
+        )
+    return cohorts
+
+
+def _matching_summary(experiment: Experiment, panel: Panel, matching: Matching, weights: np.ndarray,
+                      max_smd: float) -> MatchingSummary:
+    rows = balance_table(panel.covariates, panel.treated, weights)
+    worst = [abs(row.smd_after) for row in rows if np.isfinite(row.smd_after)]
+    balanced = None if not rows else bool(max(worst, default=0.0) <= max_smd)
+    return MatchingSummary(matching.method, tuple(experiment.match.on), balanced, max_smd, matching.n_strata,
+                           tuple(rows))
+
+
+def _matching_warnings(summary: MatchingSummary, panel: Panel, weights: np.ndarray) -> list[ReportWarning]:
+    warnings = []
+    treated = int(panel.treated.sum())
+    dropped = int(np.sum(panel.treated & (weights == 0)))
+    if dropped:
+        warnings.append(ReportWarning(str(WarningCode.UNMATCHED_TREATED),
+                                      f"{dropped} of {treated} treatment accounts ({dropped / treated:.1%}) have no "
+                                      "baseline account in their stratum and were dropped; results are for the "
+                                      "supported treatment accounts (ATT)"))
+    if summary.balanced is False:
+        worst = max(summary.balance, key=lambda row: abs(row.smd_after) if np.isfinite(row.smd_after) else 0.0)
+        warnings.append(ReportWarning(str(WarningCode.UNBALANCED),
+                                      f"covariates are not balanced after matching: {worst.covariate} has SMD "
+                                      f"{worst.smd_after:+.3f} (max_smd is {summary.max_smd})"))
+    return warnings

@@ -1,0 +1,148 @@
+"""The Report: what `cohortlab compare` found, as plain frozen records (SPEC §9).
+
+Renderers (text, json, markdown) draw the same Report; :meth:`Report.to_dict` is the
+versioned JSON contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any
+
+from cohortlab.codes import Status, Verdict
+from cohortlab.match.balance import BalanceRow
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExperimentInfo:
+    name: str
+    title: str | None
+    file: str
+    owner: str | None = None
+    hypothesis: str | None = None
+    primary: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    confidence: float
+    ci: str
+    replicates: int
+    seed: int
+    correction: str
+
+
+@dataclass(frozen=True)
+class CohortSummary:
+    accounts: int
+    customers: int
+    effective_size: float
+    where: str
+    entered: tuple[dt.date, dt.date]
+    dropped_unmatched: int | None = None
+
+
+@dataclass(frozen=True)
+class MatchingSummary:
+    method: str
+    on: tuple[str, ...]
+    balanced: bool | None
+    max_smd: float
+    strata: int
+    balance: tuple[BalanceRow, ...]
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    metric: str
+    params: dict[str, Any]
+    label: str
+    direction: str
+    unit: str
+    status: Status
+    reason: str | None = None
+    baseline: float = math.nan
+    treatment: float = math.nan
+    delta: float = math.nan
+    ci: tuple[float, float] = (math.nan, math.nan)
+    delta_relative: float = math.nan
+    ci_relative: tuple[float, float] = (math.nan, math.nan)
+    p_value: float = math.nan
+    p_adjusted: float = math.nan
+    verdict: Verdict = Verdict.UNAVAILABLE
+    n: dict[str, int] = field(default_factory=dict)
+    effective_n: dict[str, float] = field(default_factory=dict)
+    method: str = "bootstrap"
+    segment: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return ":".join([self.metric, *(str(value) for value in self.params.values())])
+
+
+@dataclass(frozen=True)
+class ReportWarning:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Report:
+    experiment: ExperimentInfo
+    as_of: dt.date
+    settings: Settings
+    cohorts: dict[str, CohortSummary]
+    matching: MatchingSummary
+    results: tuple[MetricResult, ...]
+    warnings: tuple[ReportWarning, ...]
+
+    def result(self, key: str) -> MetricResult:
+        """The result for a metric key such as ``cac`` or ``ltv:earned:12``."""
+        for result in self.results:
+            if result.key == key:
+                return result
+        raise KeyError(f"no result for metric '{key}'; results: {[result.key for result in self.results]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: plain values, NaN and infinities as null, dates as ISO strings."""
+        results = []
+        for result in self.results:
+            record = asdict(result)
+            record["segment"] = result.segment
+            results.append(record)
+        return _plain({
+            "schema_version": SCHEMA_VERSION,
+            "experiment": self.experiment,
+            "as_of": self.as_of,
+            "settings": self.settings,
+            "cohorts": self.cohorts,
+            "matching": self.matching,
+            "results": results,
+            "warnings": list(self.warnings),
+        })
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return str(value) if isinstance(value, (Status, Verdict)) else value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        # 12 significant digits: enough for any report, and stable across BLAS summation orders
+        return float(f"{value:.12g}") if math.isfinite(value) else None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _plain(value.item())
+    return str(value)

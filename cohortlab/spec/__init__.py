@@ -1,0 +1,1 @@
+"""Experiment and config models, YAML loading with source positions, the `where` parser."""

@@ -1,0 +1,46 @@
+"""Turn an experiment's cohort definitions into checked SQL filters over `accounts`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cohortlab.errors import SpecError
+from cohortlab.spec.models import CohortSpec, Experiment
+from cohortlab.spec.where import WhereSyntaxError, describe, parse_where, to_sql
+from cohortlab.spec.yamlio import LoadedYaml
+
+COHORTS = ("treatment", "baseline")
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """A cohort as SQL over ``accounts``: a parameterised condition plus its entry window."""
+
+    name: str
+    condition: str
+    params: tuple
+    start: dt.date
+    end: dt.date
+    description: str
+
+
+def cohort_filter(name: str, cohort: CohortSpec, columns: Iterable[str], loaded: LoadedYaml | None) -> CohortFilter:
+    """Parse and check a cohort's ``where``; errors point at the offending token in the YAML file."""
+    condition, params, description = "TRUE", (), "all accounts"
+    if cohort.where is not None:
+        path = (name, "where")
+        try:
+            expression = parse_where(cohort.where)
+            condition, sql_params = to_sql(expression, list(columns))
+        except WhereSyntaxError as error:
+            location = loaded.locate_in_text(path, error.offset) if loaded else None
+            raise SpecError(f"{name}.where: {error.message}", location, error.hint) from None
+        params, description = tuple(sql_params), describe(expression)
+    return CohortFilter(name, condition, params, cohort.entered.start, cohort.entered.end, description)
+
+
+def cohort_filters(experiment: Experiment, columns: Iterable[str], loaded: LoadedYaml | None) -> list[CohortFilter]:
+    columns = list(columns)
+    return [cohort_filter(name, getattr(experiment, name), columns, loaded) for name in COHORTS]

@@ -1,0 +1,188 @@
+"""Typed models of `configs/cohortlab.yaml` and `experiments/*.yaml` (SPEC §4).
+
+Unknown keys are errors everywhere, so a typo never silently changes an analysis.
+Metric parameters are checked by the metric registry (``cohortlab.metrics``), which
+knows each metric's parameters; here a metric is a name plus its raw parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_STAGES = ("lead", "qualified", "sales_accepted", "opportunity", "customer")
+TABLE_NAMES = ("accounts", "stages", "revenue", "spend", "touches", "milestones")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------- config
+
+
+class DemoSource(Strict):
+    kind: Literal["demo"]
+    seed: int = 7
+
+
+class FilesSource(Strict):
+    """A folder with one Parquet or CSV file per table (``accounts.parquet``, ``revenue.csv``, …)."""
+
+    kind: Literal["files"]
+    path: Path
+
+
+class DuckDBSource(Strict):
+    """Tables inside a DuckDB database file."""
+
+    kind: Literal["duckdb"]
+    path: Path
+
+
+Source = Annotated[DemoSource | FilesSource | DuckDBSource, Field(discriminator="kind")]
+
+
+class TableMapping(Strict):
+    """Where a contract table lives when its name or columns differ: ``{name: mrr, columns: {amount: mrr_usd}}``."""
+
+    name: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class Journey(Strict):
+    stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
+    won: str = "customer"
+
+    @model_validator(mode="after")
+    def _won_is_a_stage(self) -> Journey:
+        if len(set(self.stages)) != len(self.stages):
+            raise ValueError("journey stages must be unique")
+        if self.won not in self.stages:
+            raise ValueError(f"won stage '{self.won}' is not one of the journey stages {self.stages}")
+        return self
+
+
+class Economics(Strict):
+    gross_margin: Annotated[float, Field(gt=0, le=1)] | Literal["cost"] = 1.0
+    discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.10
+    horizon_months: Annotated[int, Field(ge=1, le=240)] = 36
+    renewal_period_months: Annotated[int, Field(ge=1, le=60)] = 1
+
+
+class Attribution(Strict):
+    """How spend reaches accounts through touches (SPEC §5, spend allocation)."""
+
+    model: Literal["linear"] = "linear"
+    window_days: Annotated[int, Field(ge=1)] | None = None
+
+
+class Defaults(Strict):
+    confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
+    ci: Literal["bootstrap"] = "bootstrap"
+    replicates: Annotated[int, Field(ge=100, le=100_000)] = 2000
+    seed: Annotated[int, Field(ge=0)] = 7
+    correction: Literal["holm", "bh", "none"] = "holm"
+    min_cohort: Annotated[int, Field(ge=1)] = 30
+    max_smd: Annotated[float, Field(gt=0)] = 0.1
+
+
+class Config(Strict):
+    source: Source
+    as_of: dt.date | None = None
+    tables: dict[Literal["accounts", "stages", "revenue", "spend", "touches", "milestones"], TableMapping] = Field(
+        default_factory=dict
+    )
+    journey: Journey = Field(default_factory=Journey)
+    economics: Economics = Field(default_factory=Economics)
+    attribution: Attribution = Field(default_factory=Attribution)
+    defaults: Defaults = Field(default_factory=Defaults)
+
+    file: Path | None = Field(default=None, exclude=True)
+
+    def resolve(self, path: Path) -> Path:
+        """Resolve a path written in the config relative to the config file (SPEC §11)."""
+        if path.is_absolute() or self.file is None:
+            return path
+        return self.file.parent / path
+
+
+# ------------------------------------------------------------------------ experiment
+
+
+class EntryWindow(Strict):
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> EntryWindow:
+        if self.end < self.start:
+            raise ValueError(f"entry window ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class CohortSpec(Strict):
+    where: str | None = None
+    entered: EntryWindow
+
+
+class MatchSpec(Strict):
+    method: Literal["none", "exact"] = "none"
+    on: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _needs_columns(self) -> MatchSpec:
+        if self.method == "exact" and not self.on:
+            raise ValueError("exact matching needs the columns to match on: match: {method: exact, on: [...]}")
+        if self.method == "none" and self.on:
+            raise ValueError("'on' is only used with method: exact")
+        return self
+
+
+class MetricRequest(Strict):
+    """A metric as written: its registered name and raw parameters, checked by the metric registry."""
+
+    metric: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    index: int = 0
+
+
+def _metric_request(raw: Any, index: int) -> Any:
+    if isinstance(raw, str):
+        return {"metric": raw, "index": index}
+    if isinstance(raw, dict):
+        if "metric" not in raw:
+            raise ValueError("a metric with parameters needs a 'metric' key, e.g. {metric: ltv, basis: earned}")
+        params = {key: value for key, value in raw.items() if key != "metric"}
+        return {"metric": raw["metric"], "params": params, "index": index}
+    raise ValueError("a metric is a name or a mapping with a 'metric' key")
+
+
+class Experiment(Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    title: str | None = None
+    owner: str | None = None
+    hypothesis: str | None = None
+    treatment: CohortSpec
+    baseline: CohortSpec
+    match: MatchSpec = Field(default_factory=MatchSpec)
+    metrics: list[MetricRequest] = Field(min_length=1)
+    primary: str | None = None
+
+    file: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _normalise_metrics(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [_metric_request(raw, index) for index, raw in enumerate(value)]
+
+    @model_validator(mode="after")
+    def _primary_is_listed(self) -> Experiment:
+        if self.primary is not None and self.primary not in {request.metric for request in self.metrics}:
+            raise ValueError(f"primary metric '{self.primary}' is not among the experiment's metrics")
+        return self

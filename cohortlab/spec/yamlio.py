@@ -1,0 +1,115 @@
+"""Safe YAML loading that remembers where every value came from.
+
+A document is composed into nodes first (the safe loader's resolver decides types),
+then converted to plain Python values while recording the position of every mapping
+key and value under its path, e.g. ``("metrics", 2, "months")``. Later stages map a
+pydantic error's ``loc`` or a rule's finding back to ``file:line:col`` through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cohortlab.errors import InputError, SourceLocation, SpecError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class LoadedYaml:
+    """A YAML document as plain values plus the source position of each path."""
+
+    data: Any
+    file: str
+    values: dict[PathKey, SourceLocation] = field(default_factory=dict)
+    keys: dict[PathKey, SourceLocation] = field(default_factory=dict)
+    quoted: set[PathKey] = field(default_factory=set)
+
+    def locate(self, path: PathKey, *, key: bool = False) -> SourceLocation:
+        """The position of ``path`` (its key with ``key=True``), else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        for end in range(len(path), -1, -1):
+            prefix = tuple(path[:end])
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return SourceLocation(self.file, 1, 1)
+
+    def locate_in_text(self, path: PathKey, offset: int) -> SourceLocation:
+        """The position of character ``offset`` inside the single-line string scalar at ``path``."""
+        start = self.locate(path)
+        shift = 1 if path in self.quoted else 0
+        return SourceLocation(start.file, start.line, start.col + shift + offset)
+
+
+def _mark(file: str, node: yaml.Node) -> SourceLocation:
+    return SourceLocation(file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, loaded: LoadedYaml):
+        self.loaded = loaded
+        self.scalars = yaml.SafeLoader("")
+
+    def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        self.loaded.values[path] = _mark(self.loaded.file, node)
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise SpecError("mapping keys must be plain scalars", _mark(self.loaded.file, key_node))
+                key = self.scalars.construct_object(key_node)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    # YAML 1.1 reads keys such as `on` or `yes` as booleans; a key is its text
+                    key = key_node.value
+                if key in result:
+                    raise SpecError(f"duplicate key '{key}'", _mark(self.loaded.file, key_node))
+                self.loaded.keys[path + (key,)] = _mark(self.loaded.file, key_node)
+                result[key] = self.convert(value_node, path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
+        if node.style in ("'", '"'):
+            self.loaded.quoted.add(path)
+        return self.scalars.construct_object(node)
+
+
+def load_yaml_text(text: str, file: str) -> LoadedYaml:
+    """Parse one YAML document; raise :class:`SpecError` with its position if it is not valid YAML."""
+    loaded = LoadedYaml(data=None, file=file)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
+        raise SpecError(f"invalid YAML: {error.problem or error.context}", location) from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"invalid YAML: {error}", SourceLocation(file, 1, 1)) from None
+    if node is not None:
+        try:
+            loaded.data = _Converter(loaded).convert(node, ())
+        except yaml.constructor.ConstructorError as error:
+            mark = error.problem_mark
+            location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else None
+            raise SpecError(f"invalid YAML value: {error.problem}", location) from None
+        except ValueError as error:  # e.g. a timestamp such as 2025-02-30
+            raise SpecError(f"invalid YAML value: {error}", SourceLocation(file, 1, 1)) from None
+    return loaded
+
+
+def load_yaml(path: Path) -> LoadedYaml:
+    """Read and parse a YAML file; a missing or unreadable file is an :class:`InputError`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"expected a YAML file, got a directory: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read {path}: {error}") from None
+    return load_yaml_text(text, str(path))

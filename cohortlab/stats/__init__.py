@@ -1,0 +1,1 @@
+"""Statistics: bootstrap resampling, Kaplan–Meier, inference. numpy/scipy/statsmodels only."""
