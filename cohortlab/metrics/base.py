@@ -19,7 +19,7 @@ from cohortlab.data.panel import Panel
 from cohortlab.spec.models import Economics, Journey
 
 Direction = Literal["increase", "decrease"]
-Unit = Literal["currency", "share", "ratio"]
+Unit = Literal["currency", "percent", "ratio"]  # ratio: a multiple, e.g. LTV:CAC
 
 
 class NoParams(BaseModel):

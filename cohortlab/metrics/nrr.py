@@ -22,7 +22,7 @@ class NRRParams(BaseModel):
 class NRR(Metric):
     name = "nrr"
     direction = "increase"
-    unit = "ratio"
+    unit = "percent"
     Params = NRRParams
     summary = "Revenue at tenure month T over revenue at month 0, same customers"
 

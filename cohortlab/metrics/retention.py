@@ -42,7 +42,7 @@ def churn_times(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
 class Retention(Metric):
     name = "retention"
     direction = "increase"
-    unit = "share"
+    unit = "percent"
     Params = RetentionParams
     summary = "Share of customers still paying in tenure month T (Kaplan–Meier)"
 

@@ -1,0 +1,82 @@
+"""`cohortlab compare EXPERIMENT…`: the report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cohortlab.cli.errors import stderr_is_terminal, user_errors
+from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def compare(
+    experiments: Annotated[list[Path], typer.Argument(help="Experiment YAML files.", show_default=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: OutputOption = None,
+    config: ConfigOption = None,
+    replicates: Annotated[int | None, typer.Option(min=100, max=100_000, help="Bootstrap replicates "
+                                                   "(default: defaults.replicates).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed (default: defaults.seed).")] = None,
+    debug: DebugOption = False,
+) -> None:
+    """Compare each experiment's treatment cohort with its matched baseline."""
+    from cohortlab.report.build import compare as build_report
+    from cohortlab.report.render import RENDERERS
+
+    with user_errors(debug):
+        reports = []
+        for path in experiments:
+            with _progress(path) as progress:
+                reports.append(build_report(path, config, replicates=replicates, seed=seed, progress=progress))
+        render = RENDERERS[format.value]
+        if output is not None:
+            try:
+                with open(output, "w", encoding="utf-8") as stream:
+                    for report in reports:
+                        render(report, stream, False)
+            except OSError as error:
+                from cohortlab.errors import InputError
+
+                raise InputError(f"cannot write {output}: {error.strerror}") from None
+            typer.echo(f"wrote {output}", err=True)
+        else:
+            color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            for report in reports:
+                render(report, sys.stdout, color)
+
+
+class _progress:
+    """A transient progress bar on stderr while the bootstrap runs (only on a terminal)."""
+
+    def __init__(self, path: Path):
+        self.path, self.bar, self.task = path, None, None
+
+    def __enter__(self):
+        if not stderr_is_terminal():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn(f"{self.path.name}: bootstrap"), BarColumn(), TextColumn("{task.completed}/"
+                            "{task.total}"), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task("bootstrap", total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        self.bar.update(self.task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,0 +1,40 @@
+"""Turning errors into a short message and an exit code: the only place that does so."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from cohortlab.errors import CohortlabError
+
+EXIT_INPUT = 2
+
+
+@contextmanager
+def user_errors(debug: bool) -> Iterator[None]:
+    """Show a :class:`CohortlabError` (or any unexpected error) as one message with exit code 2."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except CohortlabError as error:
+        if debug:
+            raise
+        message = f"{error.location}: {error.message}" if error.location else error.message
+        typer.echo(f"error: {message}", err=True)
+        if error.hint:
+            typer.echo(f"  hint: {error.hint}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as error:  # a bug, not the user's fault: still no traceback without --debug
+        if debug:
+            raise
+        typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
+        typer.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,14 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="Project config (default: configs/"
+                                                   "cohortlab.yaml in the experiment's folder or a parent).")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of "
+                                                   "stdout.")]

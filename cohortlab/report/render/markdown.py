@@ -1,0 +1,34 @@
+"""The report as GitHub-flavoured Markdown, for pull requests and CI job summaries."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from cohortlab.report.model import Report
+from cohortlab.report.render import rows
+
+
+def _table(header: tuple[str, ...], body: list[tuple[str, ...]], right_from: int) -> list[str]:
+    align = ["---" if index < right_from else "---:" for index in range(len(header))]
+    escape = lambda cell: cell.replace("|", "\\|")  # noqa: E731
+    return [f"| {' | '.join(header)} |", f"| {' | '.join(align)} |",
+            *(f"| {' | '.join(escape(cell) for cell in cells)} |" for cells in body)]
+
+
+def render_markdown(report: Report, stream: TextIO) -> None:
+    experiment = report.experiment
+    lines = [f"### {experiment.name}" + (f" — {experiment.title}" if experiment.title else ""), "",
+             f"`{experiment.file}` · owner {experiment.owner or '–'} · data as of {report.as_of}", ""]
+    if experiment.hypothesis:
+        lines += [f"> {experiment.hypothesis}", ""]
+    lines += _table(rows.COHORT_HEADER, rows.cohort_cells(report), 3) + [""]
+    lines += [f"**Matching:** {rows.matching_line(report)}", ""]
+    if report.matching.balance:
+        lines += ["<details><summary>Balance</summary>", ""]
+        lines += _table(rows.BALANCE_HEADER, rows.balance_cells(report), 1) + ["", "</details>", ""]
+    lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
+    lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.results], 1)
+    lines += ["", "★ primary metric · ▲ better ▼ worse ○ inconclusive – unavailable (verdicts use adjusted p)"]
+    if report.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- `{warning.code}` {warning.message}" for warning in report.warnings]
+    stream.write("\n".join(lines) + "\n")
