@@ -25,7 +25,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-__all__ = ["DEMO_AS_OF", "DEMO_START", "generate"]
+__all__ = [
+    "DEMO_AS_OF", "DEMO_START", "Entrants", "FunnelDraws", "RevenueDraws", "advance_probabilities",
+    "draw_entrants", "draw_funnel", "draw_milestone_days", "draw_revenue", "generate",
+    "guided_probability", "monthly_hazard", "mrr_paths", "orchestrated_probability",
+    "reach_probabilities", "reached_stages", "touch_cost",
+]
 
 DEMO_START = date(2023, 10, 1)
 DEMO_AS_OF = date(2026, 9, 30)  # data cutoff; September 2026 is the last complete month
@@ -176,8 +181,11 @@ class RevenueDraws:
 
 def _categorical_rows(rng: np.random.Generator, table: np.ndarray, group: np.ndarray) -> np.ndarray:
     """One draw per entrant from the categorical distribution ``table[group]``."""
-    cumulative = np.cumsum(table, axis=1)[group]
-    codes = (rng.random(len(group))[:, None] >= cumulative).sum(axis=1)
+    u = rng.random(len(group))
+    codes = np.empty(len(group), np.int64)
+    for g, probs in enumerate(table):  # a loop over the few groups, not the entrants
+        members = group == g
+        codes[members] = np.searchsorted(np.cumsum(probs), u[members], side="right")
     return np.minimum(codes, table.shape[1] - 1)
 
 
@@ -230,9 +238,9 @@ def draw_funnel(rng: np.random.Generator, entrants: Entrants) -> FunnelDraws:
     mean = DELAY_MEAN_DAYS[entrants.segment]
     delay = rng.gamma(DELAY_SHAPE, mean / DELAY_SHAPE)
     delay_days = np.clip(np.ceil(delay), 1, DELAY_CAP_DAYS).astype(np.int64)
-    rate = (TOUCH_RATE[entrants.channel] * TOUCH_SEGMENT_MULT[entrants.segment])[:, None, None]
-    rate = rate * TOUCH_STAGE_MULT[None, :, None] * CHANNEL_SLOT_SHARE[entrants.channel][:, None, :]
-    touches = rng.poisson(rate)
+    rate = (TOUCH_SEGMENT_MULT[:, None, None, None] * TOUCH_RATE[None, :, None, None]
+            * TOUCH_STAGE_MULT[None, None, :, None] * CHANNEL_SLOT_SHARE[None, :, None, :])
+    touches = rng.poisson(rate[entrants.segment, entrants.channel])  # (n, 4, 2)
     source_slot = (rng.random(n) >= CHANNEL_SLOT_SHARE[entrants.channel, 0]).astype(np.int64)
     nurture = rng.poisson(NURTURE_TOUCHES_MEAN, size=n)
     return FunnelDraws(advance_u, delay_days, touches, source_slot, nurture)
@@ -259,8 +267,8 @@ def draw_revenue(rng: np.random.Generator, entrants: Entrants, months: int) -> R
     seg = entrants.segment
     size = (entrants.employees / EMPLOYEES_MEDIAN[seg]) ** MRR_EMPLOYEE_ELASTICITY
     start_mrr = MRR_MEDIAN[seg] * size * np.exp(MRR_SIGMA * rng.standard_normal(n))
-    return RevenueDraws(start_mrr, rng.random((n, months)), rng.random((n, months)),
-                        rng.random((n, months)))
+    uniforms = rng.random((3, n, months), dtype=np.float32)  # float32: ample resolution, half the memory
+    return RevenueDraws(start_mrr, uniforms[0], uniforms[1], uniforms[2])
 
 
 def monthly_hazard(segment: np.ndarray, guided: np.ndarray | bool, tenure_month: int) -> np.ndarray:
@@ -281,20 +289,21 @@ def mrr_paths(draws: RevenueDraws, entrants: Entrants, guided: np.ndarray | bool
     n, months = draws.churn_u.shape
     guided = np.broadcast_to(np.asarray(guided, dtype=bool), (n,))
     p_exp = np.where(guided, P_EXPANSION[1], P_EXPANSION[0])
-    p_con = np.where(guided, P_CONTRACTION[1], P_CONTRACTION[0])
+    p_move = p_exp + np.where(guided, P_CONTRACTION[1], P_CONTRACTION[0])
+    hazards = {t: monthly_hazard(entrants.segment, guided, t) for t in (1, EARLY_MONTHS + 1)}
+    exp_low, exp_span = EXPANSION_RANGE[0], EXPANSION_RANGE[1] - EXPANSION_RANGE[0]
+    con_low, con_span = CONTRACTION_RANGE[0], CONTRACTION_RANGE[1] - CONTRACTION_RANGE[0]
     paths = np.zeros((n, months))
     mrr = draws.start_mrr.copy()
     paths[:, 0] = mrr
     alive = np.ones(n, bool)
     for t in range(1, months):
-        alive &= draws.churn_u[:, t] >= monthly_hazard(entrants.segment, guided, t)
+        alive &= draws.churn_u[:, t] >= hazards[1 if t <= EARLY_MONTHS else EARLY_MONTHS + 1]
         move, size = draws.move_u[:, t], draws.size_u[:, t]
         expand = move < p_exp
-        contract = ~expand & (move < p_exp + p_con)
-        factor = np.where(expand, 1 + EXPANSION_RANGE[0] + size * (EXPANSION_RANGE[1] - EXPANSION_RANGE[0]), 1.0)
-        factor = np.where(contract, 1 - CONTRACTION_RANGE[0] - size * (CONTRACTION_RANGE[1] - CONTRACTION_RANGE[0]), factor)
-        mrr = mrr * factor
-        paths[:, t] = np.where(alive, mrr, 0.0)
+        contract = ~expand & (move < p_move)
+        mrr *= 1.0 + expand * (exp_low + exp_span * size) - contract * (con_low + con_span * size)
+        paths[:, t] = mrr * alive
     return paths
 
 

@@ -89,9 +89,10 @@ def _draw(rng: np.random.Generator, n: int, keep_probability=None):
         people = demo.draw_entrants(rng, n)
     else:
         batches: list[demo.Entrants] = []
+        batch_size = 9 * n // 4  # both experiments keep ~47-49% of entrants
         while sum(map(len, batches)) < n:
-            batch = demo.draw_entrants(rng, 3 * n)
-            batches.append(batch.take(rng.random(3 * n) < keep_probability(batch)))
+            batch = demo.draw_entrants(rng, batch_size)
+            batches.append(batch.take(rng.random(batch_size) < keep_probability(batch)))
         people = demo.Entrants.concat(batches).take(slice(0, n))
     return people, demo.draw_funnel(rng, people), demo.draw_revenue(rng, people, TENURE_MONTHS)
 

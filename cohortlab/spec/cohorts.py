@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from cohortlab.errors import SpecError
 from cohortlab.spec.models import CohortSpec, Experiment
-from cohortlab.spec.where import WhereSyntaxError, describe, parse_where, to_sql
+from cohortlab.spec.where import WhereSyntaxError, check_columns, describe, parse_where, to_sql
 from cohortlab.spec.yamlio import LoadedYaml
 
 COHORTS = ("treatment", "baseline")
@@ -31,12 +31,21 @@ def cohort_filter(name: str, cohort: CohortSpec, columns: Iterable[str], loaded:
     condition, params, description = "TRUE", (), "all accounts"
     if cohort.where is not None:
         path = (name, "where")
+        columns = list(columns)
+
+        def fail(message: str, offset: int, hint: str | None) -> SpecError:
+            location = loaded.locate_in_text(path, offset) if loaded else None
+            return SpecError(f"{name}.where: {message}", location, hint)
+
         try:
             expression = parse_where(cohort.where)
-            condition, sql_params = to_sql(expression, list(columns))
         except WhereSyntaxError as error:
-            location = loaded.locate_in_text(path, error.offset) if loaded else None
-            raise SpecError(f"{name}.where: {error.message}", location, error.hint) from None
+            raise fail(error.message, error.offset, error.hint) from None
+        for unknown in check_columns(expression, columns):
+            hint = (f"did you mean '{unknown.suggestion}'?" if unknown.suggestion
+                    else f"accounts columns are: {', '.join(columns)}")
+            raise fail(f"unknown column '{unknown.column.name}'", unknown.column.offset, hint)
+        condition, sql_params = to_sql(expression, columns)
         params, description = tuple(sql_params), describe(expression)
     return CohortFilter(name, condition, params, cohort.entered.start, cohort.entered.end, description)
 

@@ -1,0 +1,97 @@
+"""Bootstrap resampling, Kaplan–Meier and inference against independent values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cohortlab.codes import Verdict
+from cohortlab.stats.bootstrap import replicate_counts
+from cohortlab.stats.inference import adjust_p_values, bootstrap_comparison, bootstrap_p_value, verdict
+from cohortlab.stats.survival import event_matrices, kaplan_meier
+
+
+def test_replicates_resample_each_cohort_to_its_size():
+    cohort = np.array([1] * 5 + [0] * 7)
+    chunks = list(replicate_counts(cohort, replicates=600, seed=3, chunk_size=250))
+    assert [len(chunk) for chunk in chunks] == [1, 250, 250, 100]
+    np.testing.assert_array_equal(chunks[0], np.ones((1, 12)))
+    counts = np.vstack(chunks[1:])
+    np.testing.assert_array_equal(counts[:, :5].sum(axis=1), 5)
+    np.testing.assert_array_equal(counts[:, 5:].sum(axis=1), 7)
+    # each account is drawn on average once
+    assert counts.mean() == pytest.approx(1.0, abs=0.03)
+
+
+def test_replicates_are_reproducible_for_a_seed():
+    cohort = np.array([1] * 50 + [0] * 80)
+    first = np.vstack(list(replicate_counts(cohort, 300, seed=11)))
+    again = np.vstack(list(replicate_counts(cohort, 300, seed=11)))
+    other = np.vstack(list(replicate_counts(cohort, 300, seed=12)))
+    assert first.tobytes() == again.tobytes()
+    assert not np.array_equal(first, other)
+
+
+def test_kaplan_meier_by_hand():
+    # times with events (1) or censoring (0): 1, 2+, 2, 3, 3+, 4 ; at risk 6,5,3,1
+    time = np.array([1, 2, 2, 3, 3, 4])
+    event = np.array([True, False, True, True, False, True])
+    events, at_risk = event_matrices(time, event, horizon=3)
+    survival = kaplan_meier(events.sum(axis=0)[None], at_risk.sum(axis=0)[None])[0]
+    # S(3) = (1 - 1/6)(1 - 1/5)(1 - 1/3)
+    assert survival == pytest.approx((5 / 6) * (4 / 5) * (2 / 3))
+
+
+def test_kaplan_meier_matches_statsmodels():
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rng = np.random.default_rng(5)
+    churn = rng.geometric(0.15, size=400)
+    censor = rng.integers(1, 20, size=400)
+    time = np.minimum(churn, censor)
+    event = churn <= censor
+    events, at_risk = event_matrices(time, event, horizon=8)
+    ours = kaplan_meier(events.sum(axis=0)[None], at_risk.sum(axis=0)[None])[0]
+    reference = SurvfuncRight(time, event.astype(int))
+    expected = reference.surv_prob[reference.surv_times <= 8][-1]
+    assert ours == pytest.approx(expected, rel=1e-12)
+
+
+def test_survival_undefined_past_the_last_at_risk_time():
+    events, at_risk = event_matrices(np.array([0, 1]), np.array([False, True]), horizon=3)
+    assert np.isnan(kaplan_meier(events.sum(0)[None], at_risk.sum(0)[None])[0])
+
+
+def test_p_value_inverts_the_percentile_interval():
+    assert bootstrap_p_value(np.array([-1.0, 1.0, 2.0, 3.0])) == pytest.approx(2 * 2 / 5)
+    assert bootstrap_p_value(np.arange(1.0, 1000.0)) == pytest.approx(2 / 1000)
+
+
+def test_holm_and_bh_by_hand():
+    # Holm: sorted 0.01*3=0.03, 0.03*2=0.06, 0.04*1 -> max with previous 0.06
+    assert adjust_p_values([0.01, 0.04, 0.03], "holm") == pytest.approx([0.03, 0.06, 0.06])
+    # BH: 0.04*3/3=0.04, 0.03*3/2=0.045 -> min from the top: 0.04, 0.04, 0.03
+    assert adjust_p_values([0.01, 0.04, 0.03], "bh") == pytest.approx([0.03, 0.04, 0.04])
+    assert adjust_p_values([0.01, float("nan")], "holm")[0] == pytest.approx(0.01)
+
+
+def test_verdicts_follow_the_direction():
+    assert verdict(0.01, -5.0, "decrease", 0.95) is Verdict.BETTER
+    assert verdict(0.01, -5.0, "increase", 0.95) is Verdict.WORSE
+    assert verdict(0.2, 5.0, "increase", 0.95) is Verdict.INCONCLUSIVE
+    assert verdict(float("nan"), 5.0, "increase", 0.95) is Verdict.UNAVAILABLE
+
+
+def test_bootstrap_interval_of_a_mean_difference_matches_theory():
+    """Percentile interval width of a difference in means vs 2·1.96·sqrt(σ²/n1 + σ²/n2)."""
+    rng = np.random.default_rng(0)
+    treatment, baseline = rng.normal(10.5, 2.0, 400), rng.normal(10.0, 2.0, 600)
+    values = np.r_[treatment, baseline]
+    cohort = np.r_[np.ones(400), np.zeros(600)]
+    counts = np.vstack(list(replicate_counts(cohort, 4000, seed=1)))
+    means = {side: counts[:, cohort == side] @ values[cohort == side] / (cohort == side).sum() for side in (0, 1)}
+    comparison = bootstrap_comparison(means[0], means[1], 0.95)
+    expected_width = 2 * 1.959964 * np.sqrt(treatment.var(ddof=1) / 400 + baseline.var(ddof=1) / 600)
+    assert comparison.ci[1] - comparison.ci[0] == pytest.approx(expected_width, rel=0.05)
+    assert comparison.delta == pytest.approx(treatment.mean() - baseline.mean())
+    assert comparison.undefined == 0
