@@ -334,7 +334,8 @@ def test_cost_truth_matches_closed_forms():
         weight, reach = _cells(orchestrated)
         weight = weight * mix
         unit = (demo.CHANNEL_SLOT_SHARE * demo.UNIT_COST[demo.CHANNEL_CAMPAIGN_SLOTS]).sum(axis=1)
-        rate = demo.TOUCH_SEGMENT_MULT[:, None] * demo.TOUCH_RATE[None, :] * unit[None, :]  # (segment, channel)
+        # $ per stage interval, by (segment, channel)
+        rate = demo.TOUCH_SEGMENT_MULT[:, None] * demo.TOUCH_RATE[None, :] * unit[None, :]
         per_stage = rate[:, :, None, None, None] * demo.TOUCH_STAGE_MULT
         cost = (unit[None, :, None, None] + (reach[..., :4] * per_stage).sum(axis=-1)
                 + orchestrated * demo.NURTURE_TOUCHES_MEAN * demo.UNIT_COST[demo.NURTURE_CAMPAIGN])

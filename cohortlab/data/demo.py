@@ -32,8 +32,8 @@ __all__ = [
     "reach_probabilities", "reached_stages", "touch_cost",
 ]
 
-DEMO_START = date(2023, 10, 1)
-DEMO_AS_OF = date(2026, 9, 30)  # data cutoff; September 2026 is the last complete month
+DEMO_START: date = date(2023, 10, 1)
+DEMO_AS_OF: date = date(2026, 9, 30)  # data cutoff; September 2026 is the last complete month
 ENTRY_GROWTH = 0.6  # daily intake rises linearly: the last day gets 1.6x the first day's
 
 # --- accounts -----------------------------------------------------------------------

@@ -1,0 +1,3 @@
+from cohortlab.cli.app import main
+
+main()

@@ -1,0 +1,130 @@
+"""The command line: exit codes, messages without tracebacks, formats, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cohortlab.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+def cli(*args: str):
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_missing_file_exits_2_without_traceback():
+    code, out, err = cli("compare", "experiments/nope.yaml")
+    assert code == 2
+    assert "error: file not found: experiments/nope.yaml" in err
+    assert "Traceback" not in out + err
+
+
+def test_bad_yaml_names_file_line_and_column(tmp_path):
+    path = tmp_path / "experiments" / "bad.yaml"
+    path.parent.mkdir()
+    path.write_text("name: bad\nmetrics: [cac\n")
+    code, out, err = cli("compare", str(path))
+    assert code == 2
+    assert f"error: {path}:3:1: invalid YAML" in err
+    assert "Traceback" not in out + err
+
+
+def test_unknown_metric_suggests_a_name(tmp_path):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "cohortlab.yaml").write_text("source: {kind: demo, seed: 7}\n")
+    path = tmp_path / "experiments" / "typo.yaml"
+    path.parent.mkdir()
+    path.write_text(
+        "name: typo\n"
+        "treatment: {entered: {from: 2025-01-01, to: 2025-02-01}}\n"
+        "baseline: {entered: {from: 2024-01-01, to: 2024-02-01}}\n"
+        "metrics:\n"
+        "  - cca\n"
+    )
+    code, out, err = cli("compare", str(path))
+    assert code == 2
+    assert f"{path}:5:5: unknown metric 'cca'" in err
+    assert "hint: did you mean 'cac'?" in err
+
+
+def test_no_config_found(tmp_path):
+    path = tmp_path / "lonely.yaml"
+    path.write_text("name: lonely\ntreatment: {entered: {from: 2025-01-01, to: 2025-02-01}}\n"
+                    "baseline: {entered: {from: 2024-01-01, to: 2024-02-01}}\nmetrics: [cac]\n")
+    code, _, err = cli("compare", str(path))
+    assert code == 2 and "no configs/cohortlab.yaml found" in err
+
+
+def test_debug_shows_the_traceback():
+    result = runner.invoke(app, ["compare", "experiments/nope.yaml", "--debug"])
+    assert result.exit_code != 0
+    assert result.exception is not None and type(result.exception).__name__ == "InputError"
+
+
+def test_bad_data_exits_2(tmp_path):
+    import pandas as pd
+
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"account_id": ["a", "a"], "created_at": pd.to_datetime(["2025-01-01"] * 2)}).to_parquet(
+        data / "accounts.parquet")
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../data}\n")
+    (tmp_path / "experiments").mkdir()
+    path = tmp_path / "experiments" / "x.yaml"
+    path.write_text("name: x\ntreatment: {entered: {from: 2025-01-01, to: 2025-02-01}}\n"
+                    "baseline: {entered: {from: 2024-01-01, to: 2024-02-01}}\nmetrics: [cac]\n")
+    code, out, err = cli("compare", str(path))
+    assert code == 2
+    assert "table 'accounts'" in err and "duplicated ids" in err and "Traceback" not in out + err
+
+
+def test_json_report_contract(tmp_path):
+    out = tmp_path / "report.json"
+    code, _, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--format", "json",
+                       "--output", str(out), "--replicates", "200")
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    assert report["schema_version"] == 1
+    assert set(report) >= {"experiment", "as_of", "settings", "cohorts", "matching", "results", "warnings"}
+    assert report["settings"] == {"confidence": 0.95, "ci": "bootstrap", "replicates": 200, "seed": 7,
+                                  "correction": "holm"}
+    assert report["experiment"]["name"] == "onboarding-v2"
+    for result in report["results"]:
+        assert set(result) >= {"metric", "params", "label", "segment", "direction", "baseline", "treatment", "delta",
+                               "ci", "delta_relative", "ci_relative", "p_value", "p_adjusted", "verdict", "n",
+                               "method", "details"}
+        assert result["ci"][0] <= result["delta"] <= result["ci"][1]
+    assert report["matching"]["balance"][0].keys() >= {"covariate", "smd_before", "smd_after", "variance_ratio"}
+
+
+def test_markdown_report():
+    code, out, err = cli("compare", str(ROOT / "experiments" / "orchestrated-journey.yaml"), "--format",
+                         "markdown", "--replicates", "200")
+    assert code == 0, err
+    assert out.startswith("### orchestrated-journey — Orchestrated nurture journey")
+    assert "| metric | baseline | treatment |" in out
+    assert "\x1b[" not in out
+
+
+def test_same_seed_gives_byte_identical_json(tmp_path):
+    """Two separate processes, default settings (2,000 replicates): the same bytes."""
+    outputs = []
+    for run in range(2):
+        target = tmp_path / f"run{run}.json"
+        subprocess.run([sys.executable, "-m", "cohortlab", "compare", str(ROOT / "experiments" / "onboarding-v2.yaml"),
+                        "--format", "json", "--output", str(target)], check=True, cwd=tmp_path,
+                       env={**os.environ, "NO_COLOR": "1"}, capture_output=True)
+        outputs.append(target.read_bytes())
+    assert outputs[0] == outputs[1]
+    assert json.loads(outputs[0])["settings"]["replicates"] == 2000
