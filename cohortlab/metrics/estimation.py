@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cohortlab.match.weights import Matching
 from cohortlab.metrics.base import Inputs, Metric
 
 
@@ -24,17 +23,19 @@ class Replicates:
     baseline: np.ndarray
 
 
-def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], matching: Matching,
-                        counts: Iterable[np.ndarray], total: int,
+def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], treated: np.ndarray,
+                        reweight: Callable[[np.ndarray], np.ndarray], counts: Iterable[np.ndarray], total: int,
                         progress: Callable[[int, int], None] | None = None) -> dict[str, Replicates]:
-    """Run ``metrics`` (key → (metric, inputs over all panel rows)) over the count chunks."""
-    treated = matching.treated
+    """Run ``metrics`` (key → (metric, inputs over all panel rows)) over the count chunks.
+
+    ``reweight`` turns a chunk of resampling counts into weights, re-running matching.
+    """
     sides = {"treatment": treated, "baseline": ~treated}
     split = {key: {side: inputs.take(mask) for side, mask in sides.items()} for key, (_, inputs) in metrics.items()}
     estimates: dict[str, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides} for key in metrics}
     done = 0
     for chunk in counts:
-        weights = matching.replicate_weights(chunk)
+        weights = reweight(chunk)
         for key, (metric, _) in metrics.items():
             for side, mask in sides.items():
                 estimates[key][side].append(metric.estimate(split[key][side], weights[:, mask]))

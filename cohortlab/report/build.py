@@ -126,7 +126,8 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             prepared[metric.key] = (metric, inputs)
 
     counts = replicate_counts(treated, settings.replicates, settings.seed)
-    replicates = estimate_replicates(prepared, matching, counts, settings.replicates + 1, progress)
+    replicates = estimate_replicates(prepared, treated, matching.replicate_weights, counts, settings.replicates + 1,
+                                     progress)
     comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
                    for key, reps in replicates.items()}
     keys = list(comparisons)

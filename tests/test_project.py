@@ -1,0 +1,86 @@
+"""Structural promises of the project: import directions, packaged examples, CI and README in sync."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "cohortlab"
+
+# a layer may import itself and anything to its right (STYLE.md: imports point downward only)
+LAYERS = ["cli", "report", "validate", "metrics", "match", "stats", "data", "spec"]
+ALLOWED = {
+    "cli": {"cli", "report", "validate", "metrics", "match", "stats", "data", "spec"},
+    "report": {"report", "validate", "metrics", "match", "stats", "data", "spec"},
+    "metrics": {"metrics", "stats", "data", "spec"},
+    "match": {"match", "stats", "data", "spec"},
+    "stats": {"stats"},
+    "data": {"data", "spec"},
+    "spec": {"spec"},
+}
+SHARED = {"errors", "codes"}  # leaf modules every layer may use
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cohortlab."):
+            names.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("cohortlab."))
+    return names
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_imports_point_downward(layer):
+    for path in (PACKAGE / layer).rglob("*.py"):
+        forbidden = _imports(path) - ALLOWED[layer] - SHARED
+        assert not forbidden, f"{path.relative_to(ROOT)} imports {forbidden}"
+
+
+def test_stats_stays_free_of_io_and_presentation():
+    for path in (PACKAGE / "stats").rglob("*.py"):
+        source = path.read_text()
+        for module in ("duckdb", "rich", "typer", "pandas"):
+            assert f"import {module}" not in source, f"{path.name} imports {module}"
+
+
+def test_packaged_examples_are_the_repository_examples():
+    for kind in ("experiments", "configs"):
+        for path in (ROOT / kind).glob("*.yaml"):
+            assert (PACKAGE / "examples" / kind / path.name).read_text() == path.read_text(), path
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    command = 'python -m pip install ".[test]" && python -m pytest'
+    assert command in readme
+    assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_demo_command_writes_a_project_that_compares(tmp_path):
+    from typer.testing import CliRunner
+
+    from cohortlab.cli.app import app
+    from cohortlab.report.build import compare
+
+    result = CliRunner().invoke(app, ["demo", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    assert f"Next: cohortlab compare {tmp_path / 'demo' / 'experiments' / 'onboarding-v2.yaml'}" in result.output
+    written = compare(tmp_path / "demo" / "experiments" / "orchestrated-journey.yaml", replicates=200)
+    embedded = compare(ROOT / "experiments" / "orchestrated-journey.yaml", replicates=200)
+    # the Parquet project and the embedded demo are the same data: the same report numbers
+    assert [r.delta for r in written.results] == pytest.approx([r.delta for r in embedded.results], rel=1e-12)
+
+
+def test_help_does_not_import_the_heavy_stack():
+    code = ("import sys; from cohortlab.cli.app import app; "
+            "heavy = [m for m in ('pandas', 'duckdb', 'scipy', 'statsmodels', 'numpy') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert output == ""
