@@ -128,3 +128,12 @@ def test_same_seed_gives_byte_identical_json(tmp_path):
         outputs.append(target.read_bytes())
     assert outputs[0] == outputs[1]
     assert json.loads(outputs[0])["settings"]["replicates"] == 2000
+
+
+def test_several_experiments_in_one_json_array():
+    code, out, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"),
+                         str(ROOT / "experiments" / "orchestrated-journey.yaml"), "--format", "json",
+                         "--replicates", "100")
+    assert code == 0, err
+    reports = json.loads(out)
+    assert [report["experiment"]["name"] for report in reports] == ["onboarding-v2", "orchestrated-journey"]

@@ -43,8 +43,7 @@ def compare(
         if output is not None:
             try:
                 with open(output, "w", encoding="utf-8") as stream:
-                    for report in reports:
-                        render(report, stream, False)
+                    render(reports, stream, False)
             except OSError as error:
                 from cohortlab.errors import InputError
 
@@ -52,8 +51,7 @@ def compare(
             typer.echo(f"wrote {output}", err=True)
         else:
             color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            for report in reports:
-                render(report, sys.stdout, color)
+            render(reports, sys.stdout, color)
 
 
 class _progress:

@@ -8,6 +8,7 @@ from typing import TextIO
 from cohortlab.report.model import Report
 
 
-def render_json(report: Report, stream: TextIO) -> None:
-    stream.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+def render_json(report: Report | list[Report], stream: TextIO) -> None:
+    payload = [item.to_dict() for item in report] if isinstance(report, list) else report.to_dict()
+    stream.write(json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False))
     stream.write("\n")
