@@ -137,3 +137,13 @@ def test_spend_allocation_by_hand(project):
     # unattributed: t-c2's 45 (after won) + brand 50 = 95 of 440
     assert cac.details["treatment"]["unattributed_spend_share"] == pytest.approx(95 / 440)
     assert any(w.code == "W105" and "21.6%" in w.message for w in report.warnings)
+
+
+def test_an_empty_cohort_gives_statuses_not_errors(project):
+    experiment = _experiment(["cac", {"metric": "retention", "months": 1}], match={"method": "exact", "on": ["arm"]})
+    experiment["treatment"]["where"] = "arm = 'nobody'"
+    report = compare(project(_customers(), experiment, CONFIG))
+    assert [result.status for result in report.results] == [Status.UNAVAILABLE, Status.UNAVAILABLE]
+    assert report.result("cac").reason == "the treatment cohort has no accounts"
+    assert report.cohorts["treatment"].accounts == 0
+    assert report.matching.balanced is None

@@ -19,4 +19,4 @@ app.command()(demo)
 
 
 def main() -> None:
-    app()
+    app(prog_name="cohortlab")

@@ -175,7 +175,7 @@ def _matching_summary(experiment: Experiment, panel: Panel, matching: Matching, 
                       max_smd: float) -> MatchingSummary:
     rows = balance_table(panel.covariates, panel.treated, weights)
     worst = [abs(row.smd_after) for row in rows if np.isfinite(row.smd_after)]
-    balanced = None if not rows else bool(max(worst, default=0.0) <= max_smd)
+    balanced = bool(max(worst) <= max_smd) if worst else None  # None: nothing to compare (no covariates, or a cohort is empty)
     return MatchingSummary(matching.method, tuple(experiment.match.on), balanced, max_smd, matching.n_strata,
                            tuple(rows))
 

@@ -48,10 +48,12 @@ def matching_line(report: Report) -> str:
     matching = report.matching
     if matching.method == "none":
         return "none: the baseline is not matched (a naive comparison)"
+    head = f"{matching.method} on {', '.join(matching.on)} · {matching.strata} strata · "
+    if matching.balanced is None:
+        return head + "balance unknown (a cohort is empty)"
+    worst = max(abs(row.smd_after) for row in matching.balance if row.smd_after == row.smd_after)
     verdict = "balanced ✓" if matching.balanced else "NOT balanced ✗"
-    worst = max((abs(row.smd_after) for row in matching.balance if row.smd_after == row.smd_after), default=0.0)
-    return (f"{matching.method} on {', '.join(matching.on)} · {matching.strata} strata · {verdict} "
-            f"(max |SMD| after {worst:.3f}, limit {matching.max_smd})")
+    return head + f"{verdict} (max |SMD| after {worst:.3f}, limit {matching.max_smd})"
 
 
 def settings_line(report: Report) -> str:
