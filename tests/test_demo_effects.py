@@ -53,22 +53,21 @@ NAIVE_BIAS = {
     "onboarding-v2": {"ltv:earned:12": +1, "retention:3": +1, "nrr:12": +1, "cac": +1},
     "orchestrated-journey": {"cac": -1, "cost_per:opportunity": -1},
 }
-# where the bias is larger than the noise: the truth lies outside the naive interval
-NAIVE_EXCLUDES_TRUTH = {"onboarding-v2": ("ltv:earned:12", "cac"),
-                        "orchestrated-journey": ("cac", "cost_per:opportunity")}
+# Metrics whose naive bias is several standard errors on the demo's sample size. For the others
+# (retention, NRR: bias about half a standard error) one demo seed cannot show the bias.
+LARGE_BIAS = {"onboarding-v2": ("ltv:earned:12", "cac"), "orchestrated-journey": ("cac", "cost_per:opportunity")}
 
 
 def test_the_naive_comparison_is_biased_in_the_documented_direction(comparison):
     name, matched, naive, truth = comparison
     for key, sign in NAIVE_BIAS[name].items():
-        effect = truth[key].effect
-        assert sign * (truth[key].naive_effect - effect) > 0  # the truth's own naive gap points that way
-        assert sign * (naive.result(key).delta - effect) > 0, (name, key)
-        # matching moves the estimate toward the truth
-        assert abs(matched.result(key).delta - effect) < abs(naive.result(key).delta - effect), (name, key)
-    for key in NAIVE_EXCLUDES_TRUTH[name]:
+        # the population's naive gap (baseline's own mix vs the treated mix) points the documented way
+        assert sign * (truth[key].naive_effect - truth[key].effect) > 0, (name, key)
+    for key in LARGE_BIAS[name]:
+        effect, sign = truth[key].effect, NAIVE_BIAS[name][key]
         low, high = naive.result(key).ci
-        assert not low <= truth[key].effect <= high, (name, key, truth[key].effect, (low, high))
+        assert sign * (low - effect if sign > 0 else high - effect) > 0, (name, key, effect, (low, high))
+        assert abs(matched.result(key).delta - effect) < abs(naive.result(key).delta - effect), (name, key)
 
 
 def test_matching_balances_the_confounder(comparison):
