@@ -11,8 +11,9 @@ class WarningCode(StrEnum):
     UNKNOWN_ACCOUNT = "W101"        # event rows whose account_id is not in accounts (ignored)
     AFTER_AS_OF = "W102"            # event rows dated after as_of (ignored)
     UNKNOWN_STAGE = "W103"          # stage rows whose stage is not in the journey (ignored)
-    REVENUE_BEFORE_WON = "W104"     # revenue rows before the acquisition month (ignored)
+    REVENUE_BEFORE_WON = "W104"     # revenue rows outside a customer's observed tenure (ignored)
     UNATTRIBUTED_SPEND = "W105"     # spend that reaches no account through touches
+    NULL_COST = "W106"              # revenue rows without cost when margin comes from cost
     UNMATCHED_TREATED = "W201"      # treated accounts without a baseline stratum (dropped)
     UNBALANCED = "W202"             # a covariate's SMD above max_smd after matching
     METRIC_UNAVAILABLE = "W301"     # a metric could not be computed

@@ -147,3 +147,15 @@ def test_an_empty_cohort_gives_statuses_not_errors(project):
     assert report.result("cac").reason == "the treatment cohort has no accounts"
     assert report.cohorts["treatment"].accounts == 0
     assert report.matching.balanced is None
+
+
+def test_every_treated_account_dropped_by_matching_is_unavailable(project):
+    tables = _customers()
+    for row in tables["accounts"]:
+        row["tier"] = "gold" if row["arm"] == "t" else "silver"
+    experiment = _experiment(["cac"], match={"method": "exact", "on": ["tier"]})
+    report = compare(project(tables, experiment, CONFIG))
+    result = report.result("cac")
+    assert result.status is Status.UNAVAILABLE
+    assert result.reason == "every treatment account was dropped by matching: no baseline account shares its stratum"
+    assert report.cohorts["treatment"].dropped_unmatched == 4

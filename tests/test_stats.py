@@ -58,7 +58,8 @@ def test_kaplan_meier_matches_statsmodels():
 
 
 def test_survival_undefined_past_the_last_at_risk_time():
-    events, at_risk = event_matrices(np.array([0, 1]), np.array([False, True]), horizon=3)
+    # both accounts are censored (at 0 and 1) while surviving: nothing is known at t = 2 or 3
+    events, at_risk = event_matrices(np.array([0, 1]), np.array([False, False]), horizon=3)
     assert np.isnan(kaplan_meier(events.sum(0)[None], at_risk.sum(0)[None])[0])
 
 
@@ -95,3 +96,19 @@ def test_bootstrap_interval_of_a_mean_difference_matches_theory():
     assert comparison.ci[1] - comparison.ci[0] == pytest.approx(expected_width, rel=0.05)
     assert comparison.delta == pytest.approx(treatment.mean() - baseline.mean())
     assert comparison.undefined == 0
+
+
+def test_survival_is_zero_once_everyone_has_churned():
+    # everyone churns by t = 2; nobody is at risk at t = 3, but the curve is known to be 0 there
+    events, at_risk = event_matrices(np.array([0, 1, 1, 2]), np.array([True, True, True, True]), horizon=3)
+    assert kaplan_meier(events.sum(0)[None], at_risk.sum(0)[None])[0] == 0.0
+
+
+def test_a_zero_baseline_keeps_the_absolute_interval():
+    """Replicates without a relative delta (baseline 0) still count for the absolute one."""
+    baseline = np.r_[1.0, np.tile([0.0, 1.0, 2.0], 100)]
+    treatment = np.r_[3.0, np.tile([8.0, 3.0, 4.0], 100)]
+    comparison = bootstrap_comparison(baseline, treatment, 0.95)
+    assert comparison.ci == (2.0, 8.0)
+    assert comparison.undefined == 0
+    assert comparison.p_value == pytest.approx(2 / 301)

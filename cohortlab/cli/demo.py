@@ -13,7 +13,7 @@ from cohortlab.cli.options import DebugOption
 
 def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the project.")] = Path("cohortlab-demo"),
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the generated data.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the generated data.")] = 2,
     debug: DebugOption = False,
 ) -> None:
     """Write the demo dataset as Parquet, with a config and the example experiments."""

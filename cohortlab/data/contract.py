@@ -16,6 +16,7 @@ from cohortlab.codes import WarningCode
 from cohortlab.data.source import Database, quote
 from cohortlab.errors import DataError
 from cohortlab.spec.models import Journey
+from cohortlab.spec.types import INTEGER_TYPES, type_family
 
 ID, DATE, NUMBER, TEXT = "an id", "a date", "a number", "text"
 
@@ -36,18 +37,14 @@ OPTIONAL: dict[str, dict[str, str]] = {
 NON_NEGATIVE = {"revenue": ("amount", "cost"), "spend": ("amount",), "accounts": ("acquisition_cost",)}
 EVENT_DATES = {"stages": "at", "revenue": "month", "touches": "at", "milestones": "at", "spend": "date"}
 
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-                  "UBIGINT", "UHUGEINT"}
-_NUMBER_TYPES = _INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"}
-
-
 def _is_type(duckdb_type: str, kind: str) -> bool:
+    family = type_family(duckdb_type)
     if kind == DATE:
-        return duckdb_type == "DATE" or duckdb_type.startswith("TIMESTAMP")
+        return family == "date"
     if kind == NUMBER:
-        return duckdb_type in _NUMBER_TYPES or duckdb_type.startswith("DECIMAL")
+        return family == "number"
     if kind == ID:
-        return duckdb_type == "VARCHAR" or duckdb_type in _INTEGER_TYPES
+        return duckdb_type == "VARCHAR" or duckdb_type in INTEGER_TYPES
     return True
 
 
@@ -70,9 +67,12 @@ class CheckedData:
 
 
 def _examples(db: Database, table: str, condition: str, params: list | None = None, limit: int = 3) -> str:
-    rows = db.con.execute(f"SELECT * FROM {quote(table)} WHERE {condition} LIMIT {limit}", params or [])
+    # every value as text: messages need no Python type conversions (time zones, decimals, blobs)
+    rows = db.con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {quote(table)} WHERE {condition} LIMIT {limit}",
+                          params or [])
     names = [column[0] for column in rows.description]
-    lines = [", ".join(f"{name}={value!r}" for name, value in zip(names, row)) for row in rows.fetchall()]
+    lines = [", ".join(f"{name}={'NULL' if value is None else value}" for name, value in zip(names, row))
+             for row in rows.fetchall()]
     return "; e.g. " + " | ".join(f"{{{line}}}" for line in lines) if lines else ""
 
 
@@ -137,9 +137,16 @@ def check_contract(db: Database, journey: Journey, as_of: dt.date | None) -> Che
     as_of = as_of or _default_as_of(db)
     db.con.execute(
         "CREATE VIEW accounts_ok AS SELECT * REPLACE (CAST(account_id AS VARCHAR) AS account_id, "
-        "CAST(created_at AS DATE) AS created_at) FROM accounts"
+        f"CAST(created_at AS DATE) AS created_at) FROM accounts WHERE CAST(created_at AS DATE) <= "
+        f"DATE '{as_of.isoformat()}'"  # a date object's ISO form: views cannot hold bound parameters
     )
     warnings: list[DataWarning] = []
+    late = db.scalar("SELECT count(*) FROM accounts WHERE CAST(created_at AS DATE) > ?", [as_of])
+    if late:
+        warnings.append(DataWarning(WarningCode.AFTER_AS_OF,
+                                    f"{late} accounts ({accounts.origin}) entered after as_of {as_of} and were "
+                                    "ignored, with their events" + _examples(db, "accounts",
+                                                                             "CAST(created_at AS DATE) > ?", [as_of], 2)))
     for name in ("stages", "revenue", "spend", "touches", "milestones"):
         if db.has(name):
             warnings += _clean_view(db, name, as_of, journey)

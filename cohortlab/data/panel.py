@@ -146,7 +146,12 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
     margin = np.zeros((n, months))
     if not data.has("revenue"):
         return revenue, margin, []
-    cost = "sum(coalesce(r.cost, 0))" if "cost" in data.db.tables["revenue"].columns else "0.0"
+    has_cost = "cost" in data.db.tables["revenue"].columns
+    if economics.gross_margin == "cost" and not has_cost:
+        raise DataError(f"economics.gross_margin is 'cost' but table 'revenue' ({data.db.tables['revenue'].origin}) "
+                        "has no column 'cost'", hint="add the cost-to-serve column, map it with "
+                        "tables.revenue.columns.cost, or set gross_margin to a number")
+    cost = "sum(coalesce(r.cost, 0))" if has_cost else "0.0"
     rows = data.db.con.execute(
         "SELECT c.row, coalesce(datediff('month', date_trunc('month', w.won_at), date_trunc('month', r.month)), -1) "
         f"AS tenure, w.won_at IS NOT NULL AS won, sum(r.amount) AS amount, {cost} AS cost "
@@ -157,14 +162,20 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
     won = np.asarray(rows["won"], dtype=bool)
     keep = won & (tenure >= 0) & (tenure < observed[row])
     warnings = []
+    unfinished = won & (tenure >= 0) & (tenure >= observed[row])
     for count, what in ((np.sum(won & (tenure < 0)), "fall before the account's acquisition month"),
-                        (np.sum(~won), "belong to accounts that never reached the won stage")):
+                        (np.sum(~won), "belong to accounts that never reached the won stage"),
+                        (np.sum(unfinished), "fall in a month not complete by as_of")):
         if count:
             warnings.append(DataWarning(WarningCode.REVENUE_BEFORE_WON,
                                         f"{int(count)} revenue months of cohort accounts {what}; they were ignored"))
     amount = np.asarray(rows["amount"], dtype=float)
     revenue[row[keep], tenure[keep]] = amount[keep]
     if economics.gross_margin == "cost":
+        nulls = data.db.scalar("SELECT count(*) FROM revenue_ok WHERE cost IS NULL")
+        if nulls:
+            warnings.append(DataWarning(WarningCode.NULL_COST, f"{nulls} revenue rows have no cost; their margin "
+                                                               "is their whole revenue"))
         margin[row[keep], tenure[keep]] = amount[keep] - np.asarray(rows["cost"], dtype=float)[keep]
     else:
         margin[:] = revenue * economics.gross_margin
@@ -172,16 +183,16 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
 
 
 def _cohort_cost(data: CheckedData, attribution: Attribution, n: int) -> tuple[np.ndarray, CostSource]:
-    """Per cohort account acquisition cost: `accounts.acquisition_cost`, else allocated from spend."""
+    """Per cohort account acquisition cost: allocated from spend through touches, else `accounts.acquisition_cost`."""
     con, accounts = data.db.con, data.db.tables["accounts"]
+    if data.has("spend") and data.has("touches"):
+        return _allocated_cost(data, attribution, n)
     if "acquisition_cost" in accounts.columns:
         rows = con.execute("SELECT c.row, a.acquisition_cost FROM cohort c JOIN accounts_ok a USING (account_id) "
                            "ORDER BY c.row").fetchnumpy()
         return _plain(rows["acquisition_cost"]).astype(float), CostSource("acquisition_cost")
-    if not (data.has("spend") and data.has("touches")):
-        return np.full(n, np.nan), CostSource(
-            None, "no cost data: the source has neither accounts.acquisition_cost nor spend with touches")
-    return _allocated_cost(data, attribution, n)
+    return np.full(n, np.nan), CostSource(
+        None, "no cost data: the source has neither accounts.acquisition_cost nor spend with touches")
 
 
 def _allocated_cost(data: CheckedData, attribution: Attribution, n: int) -> tuple[np.ndarray, CostSource]:

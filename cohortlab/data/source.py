@@ -96,6 +96,8 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config) -> dict[st
 def open_database(config: Config) -> Database:
     """Open the configured source and expose each contract table as a view with contract names."""
     con = duckdb.connect(":memory:")
+    # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers
+    con.execute("SET TimeZone = 'UTC'")
     tables: dict[str, Table] = {}
     for table, (relation, origin) in _source_relations(con, config).items():
         try:

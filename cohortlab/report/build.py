@@ -73,9 +73,9 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                         correction=defaults.correction)
     metrics = resolve_all(experiment, config.journey, loaded)
     data = check_contract(open_database(config), config.journey, config.as_of)
-    columns = list(data.db.tables["accounts"].columns)
-    _check_match_columns(experiment, columns, loaded)
-    filters = cohort_filters(experiment, columns, loaded)
+    column_types = data.db.tables["accounts"].columns
+    _check_match_columns(experiment, list(column_types), loaded)
+    filters = cohort_filters(experiment, column_types, loaded)
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
                                        list(experiment.match.on))
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
@@ -113,11 +113,12 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
     treated = panel.treated
     prepared: dict[str, tuple[Metric, Inputs]] = {}
     unavailable: dict[str, str] = {}
+    empty = _empty_cohort(treated, weights)
     for metric in metrics:
         inputs = metric.prepare(panel, context)
         if not isinstance(inputs, Unavailable):
-            if not treated.any() or treated.all():
-                inputs = Unavailable(f"the {'treatment' if not treated.any() else 'baseline'} cohort has no accounts")
+            if empty:
+                inputs = Unavailable(empty)
             else:
                 inputs = metric.availability(inputs.take(treated), inputs.take(~treated), context) or inputs
         if isinstance(inputs, Unavailable):
@@ -125,12 +126,14 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
         else:
             prepared[metric.key] = (metric, inputs)
 
-    counts = replicate_counts(treated, settings.replicates, settings.seed)
+    # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
+    counts = replicate_counts(matching.stratum * 2 + treated, settings.replicates, settings.seed)
     replicates = estimate_replicates(prepared, treated, matching.replicate_weights, counts, settings.replicates + 1,
                                      progress)
     comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
                    for key, reps in replicates.items()}
-    keys = list(comparisons)
+    keys = [key for key, comparison in comparisons.items()
+            if np.isfinite(comparison.treatment) and np.isfinite(comparison.baseline)]
     adjusted = dict(zip(keys, adjust_p_values([comparisons[key].p_value for key in keys], settings.correction)))
 
     results = []
@@ -141,11 +144,17 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=unavailable[metric.key]))
             continue
         comparison, (_, inputs) = comparisons[metric.key], prepared[metric.key]
+        undefined = [side for side in ("treatment", "baseline") if not np.isfinite(getattr(comparison, side))]
+        if undefined:
+            results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
+                f"undefined for the {' and '.join(undefined)} cohort: no matched account has what it needs "
+                "(e.g. every treatment account was dropped by matching, or no customer has revenue)")))
+            continue
         sides = {"treatment": treated, "baseline": ~treated}
         details = {side: metric.details(inputs.take(mask), weights[mask]) for side, mask in sides.items()}
         if comparison.undefined:
             details["undefined_replicates"] = comparison.undefined
-        contributing = {side: inputs.contributing & mask for side, mask in sides.items()}
+        contributing = {side: inputs.contributing & mask & (weights > 0) for side, mask in sides.items()}
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
@@ -156,6 +165,15 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             details=details,
         ))
     return results
+
+
+def _empty_cohort(treated: np.ndarray, weights: np.ndarray) -> str | None:
+    """Why no comparison is possible at all, or None."""
+    if not treated.any() or treated.all():
+        return f"the {'treatment' if not treated.any() else 'baseline'} cohort has no accounts"
+    if not (weights[treated] > 0).any():
+        return "every treatment account was dropped by matching: no baseline account shares its stratum"
+    return None
 
 
 def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> dict[str, CohortSummary]:

@@ -53,19 +53,26 @@ def bootstrap_comparison(baseline: np.ndarray, treatment: np.ndarray, confidence
     delta = treatment - baseline
     delta_relative = relative(delta, baseline)
     replicate_delta, replicate_relative = delta[1:], delta_relative[1:]
-    defined = np.isfinite(replicate_delta) & np.isfinite(replicate_relative)
-    tails = [(1 - confidence) / 2, 1 - (1 - confidence) / 2]
-    if defined.any():
-        ci = tuple(float(v) for v in np.quantile(replicate_delta[defined], tails))
-        ci_relative = tuple(float(v) for v in np.quantile(replicate_relative[defined], tails))
-    else:
-        ci = ci_relative = (float("nan"), float("nan"))
+    # each interval uses the replicates where its own statistic is defined: a replicate with a
+    # zero baseline has no relative delta but still has an absolute one
+    defined = np.isfinite(replicate_delta)
+    defined_relative = np.isfinite(replicate_relative)
     return Comparison(
-        baseline=float(baseline[0]), treatment=float(treatment[0]), delta=float(delta[0]), ci=ci,
-        delta_relative=float(delta_relative[0]), ci_relative=ci_relative,
+        baseline=float(baseline[0]), treatment=float(treatment[0]), delta=float(delta[0]),
+        ci=_percentile_interval(replicate_delta[defined], confidence),
+        delta_relative=float(delta_relative[0]),
+        ci_relative=_percentile_interval(replicate_relative[defined_relative], confidence),
         p_value=bootstrap_p_value(replicate_delta[defined]),
         replicates=int(defined.sum()), undefined=int((~defined).sum()),
     )
+
+
+def _percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float]:
+    if replicates.size == 0:
+        return (float("nan"), float("nan"))
+    tails = [(1 - confidence) / 2, 1 - (1 - confidence) / 2]
+    low, high = np.quantile(replicates, tails)
+    return (float(low), float(high))
 
 
 def adjust_p_values(p_values: list[float], correction: str) -> list[float]:

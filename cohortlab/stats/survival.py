@@ -22,9 +22,13 @@ def kaplan_meier(events: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     """Survival past the last time column, S(T) = Π_t (1 − d_t / n_t), for each row of weighted counts.
 
     ``events`` and ``at_risk`` are weighted counts (replicates × times). A time with
-    nobody at risk leaves the survival undefined (NaN): the curve is not observed
-    that far.
+    nobody at risk leaves the survival undefined (NaN) while some of the cohort is
+    still surviving (the curve is not observed that far); once everyone has had the
+    event the survival stays 0.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, events / np.where(at_risk > 0, at_risk, 1.0), np.nan)
-    return np.prod(1.0 - hazard, axis=-1)
+        factor = np.where(at_risk > 0, 1.0 - events / np.where(at_risk > 0, at_risk, 1.0), np.nan)
+    survival = np.cumprod(np.where(np.isnan(factor), 1.0, factor), axis=-1)
+    before = np.concatenate([np.ones_like(survival[..., :1]), survival[..., :-1]], axis=-1)
+    unobserved = (np.isnan(factor) & (before > 0)).any(axis=-1)
+    return np.where(unobserved, np.nan, survival[..., -1])
