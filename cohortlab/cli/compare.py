@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cohortlab.cli.errors import stderr_is_terminal, user_errors
+from cohortlab.cli.errors import user_errors
 from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption
 
 
@@ -61,7 +61,7 @@ class _progress:
         self.path, self.bar, self.task = path, None, None
 
     def __enter__(self):
-        if not stderr_is_terminal():
+        if not sys.stderr.isatty():
             return None
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn

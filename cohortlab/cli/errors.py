@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,7 +33,3 @@ def user_errors(debug: bool) -> Iterator[None]:
         typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
         typer.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
         raise typer.Exit(EXIT_INPUT) from None
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()

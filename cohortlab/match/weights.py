@@ -71,8 +71,8 @@ def match(spec: MatchSpec, treated: np.ndarray, covariates: dict[str, np.ndarray
     if spec.method == "none":
         return Matching("none", (), treated, np.zeros(len(treated), dtype=np.int64), ("all",))
     keys = [_as_labels(covariates[name]) for name in spec.on]
-    combined = np.array(["\x1f".join(parts) for parts in zip(*keys)], dtype=object) if keys else None
-    labels, stratum = np.unique(combined.astype(str), return_inverse=True)
+    combined = np.array(["\x1f".join(parts) for parts in zip(*keys)], dtype=str)
+    labels, stratum = np.unique(combined, return_inverse=True)
     readable = tuple(label.replace("\x1f", " / ") for label in labels)
     return Matching("exact", tuple(spec.on), treated, stratum.astype(np.int64), readable)
 

@@ -110,11 +110,6 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: plain values, NaN and infinities as null, dates as ISO strings."""
-        results = []
-        for result in self.results:
-            record = asdict(result)
-            record["segment"] = result.segment
-            results.append(record)
         return _plain({
             "schema_version": SCHEMA_VERSION,
             "experiment": self.experiment,
@@ -122,7 +117,7 @@ class Report:
             "settings": self.settings,
             "cohorts": self.cohorts,
             "matching": self.matching,
-            "results": results,
+            "results": list(self.results),
             "warnings": list(self.warnings),
         })
 

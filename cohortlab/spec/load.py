@@ -36,6 +36,8 @@ def validate_model(model: type[Model], loaded: LoadedYaml, what: str) -> Model:
     """Validate a loaded document; raise :class:`SpecError` at the first problem's position."""
     if not isinstance(loaded.data, dict):
         raise SpecError(f"{what} must be a YAML mapping", SourceLocation(loaded.file, 1, 1))
+    if "file" in loaded.data:  # set by the loader, never by the user
+        raise SpecError("unknown key 'file'", loaded.locate(("file",), key=True))
     try:
         return model.model_validate({**loaded.data, "file": Path(loaded.file)})
     except ValidationError as error:
@@ -47,15 +49,11 @@ def validate_model(model: type[Model], loaded: LoadedYaml, what: str) -> Model:
 
 def load_config(path: Path) -> tuple[Config, LoadedYaml]:
     loaded = load_yaml(path)
-    if isinstance(loaded.data, dict) and "file" in loaded.data:
-        raise SpecError("unknown key 'file'", loaded.locate(("file",), key=True))
     return validate_model(Config, loaded, "config"), loaded
 
 
 def load_experiment(path: Path) -> tuple[Experiment, LoadedYaml]:
     loaded = load_yaml(path)
-    if isinstance(loaded.data, dict) and "file" in loaded.data:
-        raise SpecError("unknown key 'file'", loaded.locate(("file",), key=True))
     return validate_model(Experiment, loaded, "experiment"), loaded
 
 
