@@ -32,3 +32,69 @@ class Verdict(StrEnum):
     WORSE = "worse"
     INCONCLUSIVE = "inconclusive"
     UNAVAILABLE = "unavailable"
+
+
+class Check(StrEnum):
+    """Findings of `cohortlab validate` (SPEC §8); the value is the stable code shown to users.
+
+    CL0xx: the file is not valid YAML or breaks the schema. CL1xx: a name it refers to does
+    not exist (metric, parameter, stage, column). CL2xx: it is well-formed but unsound.
+    CL3xx: it does not fit the data (only with ``--check-data``).
+    """
+
+    YAML_SYNTAX = "CL001"           # not valid YAML
+    DUPLICATE_KEY = "CL002"         # a key appears twice in one mapping
+    NOT_A_MAPPING = "CL003"         # the document is empty or not a mapping
+    UNKNOWN_KEY = "CL004"           # a key the schema does not have
+    MISSING_KEY = "CL005"           # a required key is absent
+    WRONG_TYPE = "CL006"            # a value of the wrong type
+    NOT_ALLOWED = "CL007"           # a value outside the allowed choices
+    OUT_OF_RANGE = "CL008"          # a number or list length outside its bounds
+    BAD_FORMAT = "CL009"            # a value in the wrong format (name pattern, date)
+
+    UNKNOWN_METRIC = "CL101"        # a metric name that is not registered
+    UNKNOWN_PARAMETER = "CL102"     # a parameter the metric does not have
+    BAD_PARAMETER = "CL103"         # a metric parameter with an invalid value
+    UNKNOWN_STAGE = "CL104"         # a stage that is not in the journey
+    WHERE_SYNTAX = "CL105"          # a `where` expression that does not parse
+    UNKNOWN_COLUMN = "CL106"        # a column that the accounts table does not have
+    WHERE_TYPE = "CL107"            # a `where` literal of the wrong type for its column
+    UNKNOWN_MDE_METRIC = "CL108"    # an `mde` key that is not among the experiment's metrics
+    PRIMARY_NOT_LISTED = "CL109"    # `primary` is not among the experiment's metrics
+    NO_COLUMNS = "CL110"            # the accounts columns could not be read; column checks skipped (notice)
+
+    NAME_MISMATCH = "CL201"         # the file stem differs from `name`
+    DUPLICATE_NAME = "CL202"        # two experiments share a name
+    WINDOW_ORDER = "CL203"          # an entry window ends before it starts
+    BASELINE_IN_FUTURE = "CL204"    # the baseline window ends after today
+    TREATMENT_OPEN = "CL205"        # the treatment window ends after today (warning)
+    COHORTS_OVERLAP = "CL206"       # treatment and baseline select the same accounts
+    COHORTS_MAY_OVERLAP = "CL207"   # windows overlap and the filters are not provably disjoint (warning)
+    METRIC_TWICE = "CL208"          # the same metric with the same parameters listed twice
+    BAD_MDE = "CL209"               # an `mde` that is not a sensible relative effect
+    MATCH_SPEC = "CL210"            # `match` method and `on` that do not fit together
+    JOURNEY = "CL211"               # journey stages repeated, or `won` not among them
+
+    DATA_UNREADABLE = "CL301"       # the data source cannot be opened or breaks the contract
+    WINDOW_OUTSIDE_DATA = "CL302"   # an entry window outside the range of accounts' entry dates
+    COHORT_TOO_SMALL = "CL303"      # a cohort smaller than defaults.min_cohort
+    LOW_SUPPORT = "CL304"           # many treatment accounts have no baseline in their stratum (warning)
+    UNDERPOWERED = "CL305"          # `mde` below the effect detectable with 80% power (warning)
+    METRIC_UNAVAILABLE = "CL306"    # a metric cannot be computed on these cohorts (warning)
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTICE = "notice"   # information only: never fails, not even with --strict
+
+
+# codes that are not errors; every other code is an error
+SEVERITY: dict[Check, Severity] = {
+    Check.NO_COLUMNS: Severity.NOTICE,
+    Check.TREATMENT_OPEN: Severity.WARNING,
+    Check.COHORTS_MAY_OVERLAP: Severity.WARNING,
+    Check.LOW_SUPPORT: Severity.WARNING,
+    Check.UNDERPOWERED: Severity.WARNING,
+    Check.METRIC_UNAVAILABLE: Severity.WARNING,
+}

@@ -26,11 +26,13 @@ class SourceLocation:
 class CohortlabError(Exception):
     """A problem the user can fix; shown as a message, never as a traceback."""
 
-    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None):
+    def __init__(self, message: str, location: SourceLocation | None = None, hint: str | None = None,
+                 code: str | None = None):
         super().__init__(message)
         self.message = message
         self.location = location
         self.hint = hint
+        self.code = code  # a `cohortlab validate` code (CL0xx…) when one applies
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.message}" if self.location else self.message

@@ -8,6 +8,7 @@ import pytest
 
 from cohortlab.errors import SpecError
 from cohortlab.spec.load import validate_model
+from cohortlab.spec.rules import experiment_problems
 from cohortlab.spec.models import Experiment
 from cohortlab.spec.yamlio import load_yaml_text
 
@@ -65,7 +66,9 @@ def test_unknown_key_is_reported_at_the_key():
 
 def test_window_that_ends_before_it_starts():
     text = EXPERIMENT.replace("to: 2025-03-31", "to: 2024-12-31")
-    with pytest.raises(SpecError) as error:
-        validate_model(Experiment, load_yaml_text(text, "x.yaml"), "experiment")
-    assert "ends (2024-12-31) before it starts (2025-01-01)" in error.value.message
-    assert error.value.location.line == 2
+    loaded = load_yaml_text(text, "x.yaml")
+    [problem] = experiment_problems(validate_model(Experiment, loaded, "experiment"))
+    assert problem.code == "CL203"
+    assert "ends (2024-12-31) before it starts (2025-01-01)" in problem.message
+    location = problem.locate(loaded)
+    assert (location.line, location.col) == (2, 1 + text.splitlines()[1].index("2024-12-31"))

@@ -12,9 +12,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Journey
+from cohortlab.spec.problems import Problem
 
 
 def _cost(panel: Panel) -> np.ndarray | Unavailable:
@@ -93,12 +95,12 @@ class CostPer(_CostPerAccount):
     def label(self) -> str:
         return f"Cost per {self.params.stage.replace('_', ' ')}"
 
-    def problems(self, journey: Journey) -> list[tuple[str, str]]:
+    def problems(self, journey: Journey) -> list[Problem]:
         if self.params.stage in journey.stages:
             return []
         close = difflib.get_close_matches(self.params.stage, journey.stages, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else f"; stages are {', '.join(journey.stages)}"
-        return [("stage", f"unknown stage '{self.params.stage}'{hint}")]
+        hint = f"did you mean '{close[0]}'?" if close else f"the journey stages are: {', '.join(journey.stages)}"
+        return [Problem(Check.UNKNOWN_STAGE, f"cost_per: unknown stage '{self.params.stage}'", ("stage",), hint)]
 
     def reached(self, panel: Panel) -> np.ndarray:
         return panel.reached[:, panel.stage_index(self.params.stage)]

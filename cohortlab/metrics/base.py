@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cohortlab.data.panel import Panel
 from cohortlab.spec.models import Economics, Journey
+from cohortlab.spec.problems import Problem
 
 Direction = Literal["increase", "decrease"]
 Unit = Literal["currency", "percent", "ratio"]  # ratio: a multiple, e.g. LTV:CAC
@@ -83,8 +84,8 @@ class Metric:
     def param_values(self) -> dict[str, Any]:
         return self.params.model_dump()
 
-    def problems(self, journey: Journey) -> list[tuple[str, str]]:
-        """Parameter problems that need the config: (parameter, message) pairs."""
+    def problems(self, journey: Journey) -> list[Problem]:
+        """Parameter problems that need the config, with paths relative to the metric's entry."""
         return []
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:

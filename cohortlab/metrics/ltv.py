@@ -14,10 +14,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Journey
+from cohortlab.spec.problems import Problem
 
 
 class LTVParams(BaseModel):
@@ -42,10 +44,10 @@ class LTV(Metric):
     def label(self) -> str:
         return f"LTV ({self.params.basis}, {self.params.months}m)"
 
-    def problems(self, journey: Journey) -> list[tuple[str, str]]:
+    def problems(self, journey: Journey) -> list[Problem]:
         if self.params.basis == "modeled":
-            return [("basis", "ltv basis 'modeled' is not available in this version; use basis: earned "
-                              "(realized margin over the observed months)")]
+            return [Problem(Check.BAD_PARAMETER, "ltv basis 'modeled' is not available in this version",
+                            ("basis",), "use basis: earned (realized margin over the observed months)")]
         return []
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs:

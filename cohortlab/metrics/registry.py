@@ -6,55 +6,71 @@ import difflib
 
 from pydantic import ValidationError
 
-from cohortlab.errors import SpecError
+from cohortlab.codes import Check
 from cohortlab.metrics.acquisition import CAC, CostPer
 from cohortlab.metrics.base import Metric
 from cohortlab.metrics.ltv import LTV
 from cohortlab.metrics.nrr import NRR
 from cohortlab.metrics.retention import Retention
 from cohortlab.spec.models import Experiment, Journey, MetricRequest
+from cohortlab.spec.problems import Problem, raise_first
 from cohortlab.spec.yamlio import LoadedYaml
 
 METRICS: tuple[type[Metric], ...] = (CAC, CostPer, LTV, Retention, NRR)
 BY_NAME: dict[str, type[Metric]] = {metric.name: metric for metric in METRICS}
 
 
-def resolve(request: MetricRequest, journey: Journey, loaded: LoadedYaml | None = None) -> Metric:
-    """The metric a request names, with checked parameters; errors point at the YAML."""
+def resolve(request: MetricRequest, journey: Journey) -> tuple[Metric | None, list[Problem]]:
+    """The metric a request names with checked parameters, or None with its problems."""
     path = ("metrics", request.index)
-
-    def fail(message: str, where: tuple = (), key: bool = False, hint: str | None = None) -> SpecError:
-        location = loaded.locate(path + where, key=key) if loaded else None
-        return SpecError(message, location, hint)
-
     definition = BY_NAME.get(request.metric)
     if definition is None:
         close = difflib.get_close_matches(request.metric, BY_NAME, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"metrics are: {', '.join(BY_NAME)}"
-        raise fail(f"unknown metric '{request.metric}'", ("metric",) if request.params else (), hint=hint)
+        hint = f"did you mean '{close[0]}'?" if close else f"the metrics are: {', '.join(BY_NAME)}"
+        where = path + ("metric",) if request.params else path
+        return None, [Problem(Check.UNKNOWN_METRIC, f"unknown metric '{request.metric}'", where, hint)]
     try:
         params = definition.Params.model_validate(request.params)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        name = str(first["loc"][0]) if first["loc"] else ""
-        if first["type"] == "extra_forbidden":
-            allowed = ", ".join(definition.Params.model_fields) or "none"
-            raise fail(f"metric '{request.metric}' has no parameter '{name}'", (name,), key=True,
-                       hint=f"its parameters are: {allowed}") from None
-        raise fail(f"metric '{request.metric}' parameter '{name}': {first['msg']}", (name,)) from None
+        return None, [_parameter_problem(request, definition, item, path) for item in error.errors(include_url=False)]
     metric = definition(params)
-    for name, message in metric.problems(journey):
-        raise fail(f"metric '{request.metric}': {message}", (name,))
-    return metric
+    problems = [Problem(problem.code, problem.message, path + problem.path, problem.hint, problem.key, problem.offset)
+                for problem in metric.problems(journey)]
+    return (None if problems else metric), problems
+
+
+def _parameter_problem(request: MetricRequest, definition: type[Metric], item: dict, path: tuple) -> Problem:
+    name = str(item["loc"][0]) if item["loc"] else ""
+    if item["type"] == "extra_forbidden":
+        names = list(definition.Params.model_fields)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = (f"did you mean '{close[0]}'?" if close else
+                f"its parameters are: {', '.join(names)}" if names else f"{request.metric} takes no parameters")
+        return Problem(Check.UNKNOWN_PARAMETER, f"metric '{request.metric}' has no parameter '{name}'",
+                       path + (name,), hint, key=True)
+    message = item["msg"].removeprefix("Value error, ")
+    return Problem(Check.BAD_PARAMETER, f"metric '{request.metric}' parameter '{name}': {message}", path + (name,))
+
+
+def resolve_metrics(experiment: Experiment, journey: Journey) -> tuple[list[Metric], list[Problem]]:
+    """Every metric that resolves, and the problems of those that do not (or are listed twice)."""
+    metrics, problems, seen = [], [], {}
+    for request in experiment.metrics:
+        metric, found = resolve(request, journey)
+        problems += found
+        if metric is None:
+            continue
+        if metric.key in seen:
+            problems.append(Problem(Check.METRIC_TWICE, f"metric '{metric.label}' is listed twice (first as item "
+                                    f"{seen[metric.key] + 1})", ("metrics", request.index)))
+            continue
+        seen[metric.key] = request.index
+        metrics.append(metric)
+    return metrics, problems
 
 
 def resolve_all(experiment: Experiment, journey: Journey, loaded: LoadedYaml | None = None) -> list[Metric]:
-    metrics, seen = [], {}
-    for request in experiment.metrics:
-        metric = resolve(request, journey, loaded)
-        if metric.key in seen:
-            location = loaded.locate(("metrics", request.index)) if loaded else None
-            raise SpecError(f"metric '{metric.label}' is listed twice (first as item {seen[metric.key] + 1})", location)
-        seen[metric.key] = request.index
-        metrics.append(metric)
+    """The experiment's metrics; the first problem raises, positioned in ``loaded``."""
+    metrics, problems = resolve_metrics(experiment, journey)
+    raise_first(problems, loaded)
     return metrics

@@ -17,7 +17,6 @@ from cohortlab.codes import Status, WarningCode
 from cohortlab.data.contract import check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database
-from cohortlab.errors import SpecError
 from cohortlab.match.balance import balance_table
 from cohortlab.match.weights import Matching, effective_size, match
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
@@ -74,7 +73,6 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     metrics = resolve_all(experiment, config.journey, loaded)
     data = check_contract(open_database(config), config.journey, config.as_of)
     column_types = data.db.tables["accounts"].columns
-    _check_match_columns(experiment, list(column_types), loaded)
     filters = cohort_filters(experiment, column_types, loaded)
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
                                        list(experiment.match.on))
@@ -94,17 +92,6 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
         as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters), matching=summary,
         results=tuple(results), warnings=tuple(warnings),
     )
-
-
-def _check_match_columns(experiment: Experiment, columns: list[str], loaded: LoadedYaml | None) -> None:
-    import difflib
-
-    for index, name in enumerate(experiment.match.on):
-        if name not in columns:
-            close = difflib.get_close_matches(name, columns, n=1)
-            raise SpecError(f"match.on: unknown column '{name}' in accounts",
-                            loaded.locate(("match", "on", index)) if loaded else None,
-                            f"did you mean '{close[0]}'?" if close else f"columns are: {', '.join(columns)}")
 
 
 def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,

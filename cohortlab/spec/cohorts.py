@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from dataclasses import dataclass
 
-from cohortlab.errors import SpecError
+from cohortlab.codes import Check
 from cohortlab.spec.models import CohortSpec, Experiment
+from cohortlab.spec.problems import Problem, raise_first
+from cohortlab.spec.rules import COHORTS
 from cohortlab.spec.types import type_family, value_family
 from cohortlab.spec.where import (And, Between, Comparison, Expr, InList, Literal, Not, Or, WhereSyntaxError,
                                   check_columns, describe, parse_where, to_sql)
 from cohortlab.spec.yamlio import LoadedYaml
-
-COHORTS = ("treatment", "baseline")
 
 
 @dataclass(frozen=True)
@@ -27,40 +28,60 @@ class CohortFilter:
     description: str
 
 
-def cohort_filter(name: str, cohort: CohortSpec, column_types: dict[str, str], loaded: LoadedYaml | None
-                  ) -> CohortFilter:
-    """Parse and check a cohort's ``where`` against the accounts columns and their DuckDB types.
+def where_problems(name: str, cohort: CohortSpec, column_types: dict[str, str] | None) -> list[Problem]:
+    """Syntax, then (given the accounts columns and their DuckDB types) unknown columns and mistyped values,
+    each at the offending token of the cohort's ``where``."""
+    if cohort.where is None:
+        return []
+    path = (name, "where")
+    try:
+        expression = parse_where(cohort.where)
+    except WhereSyntaxError as error:
+        return [Problem(Check.WHERE_SYNTAX, f"{name}.where: {error.message}", path, error.hint, offset=error.offset)]
+    if column_types is None:
+        return []
+    columns = list(column_types)
+    problems = []
+    for unknown in check_columns(expression, columns):
+        hint = (f"did you mean '{unknown.suggestion}'?" if unknown.suggestion
+                else f"accounts columns are: {', '.join(columns)}")
+        problems.append(Problem(Check.UNKNOWN_COLUMN, f"{name}.where: unknown column '{unknown.column.name}'", path,
+                                hint, offset=unknown.column.offset))
+    for literal, column, family in _mistyped(expression, column_types):
+        problems.append(Problem(Check.WHERE_TYPE, f"{name}.where: {column} is {family} but "
+                                f"{describe_value(literal)} is {value_family(literal.value)}", path,
+                                _type_hint(family), offset=literal.offset))
+    return problems
 
-    Errors point at the offending token in the YAML file.
-    """
-    condition, params, description = "TRUE", (), "all accounts"
-    if cohort.where is not None:
-        path = (name, "where")
-        columns = list(column_types)
 
-        def fail(message: str, offset: int, hint: str | None) -> SpecError:
-            location = loaded.locate_in_text(path, offset) if loaded else None
-            return SpecError(f"{name}.where: {message}", location, hint)
-
-        try:
-            expression = parse_where(cohort.where)
-        except WhereSyntaxError as error:
-            raise fail(error.message, error.offset, error.hint) from None
-        for unknown in check_columns(expression, columns):
-            hint = (f"did you mean '{unknown.suggestion}'?" if unknown.suggestion
-                    else f"accounts columns are: {', '.join(columns)}")
-            raise fail(f"unknown column '{unknown.column.name}'", unknown.column.offset, hint)
-        for literal, column, family in _mistyped(expression, column_types):
-            raise fail(f"{column} is {family} but {describe_value(literal)} is {value_family(literal.value)}",
-                       literal.offset, _type_hint(family))
-        condition, sql_params = to_sql(expression, columns)
-        params, description = tuple(sql_params), describe(expression)
-    return CohortFilter(name, condition, params, cohort.entered.start, cohort.entered.end, description)
+def match_problems(experiment: Experiment, columns: list[str]) -> list[Problem]:
+    """Matching columns that the accounts table does not have."""
+    problems = []
+    for index, name in enumerate(experiment.match.on):
+        if name not in columns:
+            close = difflib.get_close_matches(name, columns, n=1)
+            problems.append(Problem(Check.UNKNOWN_COLUMN, f"match.on: unknown column '{name}' in accounts",
+                                    ("match", "on", index), f"did you mean '{close[0]}'?" if close
+                                    else f"accounts columns are: {', '.join(columns)}"))
+    return problems
 
 
 def cohort_filters(experiment: Experiment, column_types: dict[str, str], loaded: LoadedYaml | None
                    ) -> list[CohortFilter]:
-    return [cohort_filter(name, getattr(experiment, name), column_types, loaded) for name in COHORTS]
+    """Both cohorts as SQL filters; the first problem with a `where` or `match.on` column raises."""
+    problems = [problem for name in COHORTS for problem in where_problems(name, getattr(experiment, name),
+                                                                          column_types)]
+    raise_first(problems + match_problems(experiment, list(column_types)), loaded)
+    return [_cohort_filter(name, getattr(experiment, name), list(column_types)) for name in COHORTS]
+
+
+def _cohort_filter(name: str, cohort: CohortSpec, columns: list[str]) -> CohortFilter:
+    if cohort.where is None:
+        return CohortFilter(name, "TRUE", (), cohort.entered.start, cohort.entered.end, "all accounts")
+    expression = parse_where(cohort.where)
+    condition, params = to_sql(expression, columns)
+    return CohortFilter(name, condition, tuple(params), cohort.entered.start, cohort.entered.end,
+                        describe(expression))
 
 
 def _literals(expression: Expr):

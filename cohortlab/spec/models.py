@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_STAGES = ("lead", "qualified", "sales_accepted", "opportunity", "customer")
 TABLE_NAMES = ("accounts", "stages", "revenue", "spend", "touches", "milestones")
@@ -56,14 +56,6 @@ class TableMapping(Strict):
 class Journey(Strict):
     stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
     won: str = "customer"
-
-    @model_validator(mode="after")
-    def _won_is_a_stage(self) -> Journey:
-        if len(set(self.stages)) != len(self.stages):
-            raise ValueError("journey stages must be unique")
-        if self.won not in self.stages:
-            raise ValueError(f"won stage '{self.won}' is not one of the journey stages {self.stages}")
-        return self
 
 
 class Economics(Strict):
@@ -117,12 +109,6 @@ class EntryWindow(Strict):
     start: dt.date = Field(alias="from")
     end: dt.date = Field(alias="to")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> EntryWindow:
-        if self.end < self.start:
-            raise ValueError(f"entry window ends ({self.end}) before it starts ({self.start})")
-        return self
-
 
 class CohortSpec(Strict):
     where: str | None = None
@@ -132,14 +118,6 @@ class CohortSpec(Strict):
 class MatchSpec(Strict):
     method: Literal["none", "exact"] = "none"
     on: list[str] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _needs_columns(self) -> MatchSpec:
-        if self.method == "exact" and not self.on:
-            raise ValueError("exact matching needs the columns to match on: match: {method: exact, on: [...]}")
-        if self.method == "none" and self.on:
-            raise ValueError("'on' is only used with method: exact")
-        return self
 
 
 class MetricRequest(Strict):
@@ -151,14 +129,13 @@ class MetricRequest(Strict):
 
 
 def _metric_request(raw: Any, index: int) -> Any:
+    """``ltv`` or ``{metric: ltv, basis: earned}`` as a request; anything else fails as a mapping at its index."""
     if isinstance(raw, str):
         return {"metric": raw, "index": index}
     if isinstance(raw, dict):
-        if "metric" not in raw:
-            raise ValueError("a metric with parameters needs a 'metric' key, e.g. {metric: ltv, basis: earned}")
         params = {key: value for key, value in raw.items() if key != "metric"}
-        return {"metric": raw["metric"], "params": params, "index": index}
-    raise ValueError("a metric is a name or a mapping with a 'metric' key")
+        return {**({"metric": raw["metric"]} if "metric" in raw else {}), "params": params, "index": index}
+    return raw
 
 
 class Experiment(Strict):
@@ -171,6 +148,7 @@ class Experiment(Strict):
     match: MatchSpec = Field(default_factory=MatchSpec)
     metrics: list[MetricRequest] = Field(min_length=1)
     primary: str | None = None
+    mde: dict[str, float] = Field(default_factory=dict)  # metric name -> smallest relative effect worth detecting
 
     file: Path | None = Field(default=None, exclude=True)
 
@@ -180,9 +158,3 @@ class Experiment(Strict):
         if not isinstance(value, list):
             return value
         return [_metric_request(raw, index) for index, raw in enumerate(value)]
-
-    @model_validator(mode="after")
-    def _primary_is_listed(self) -> Experiment:
-        if self.primary is not None and self.primary not in {request.metric for request in self.metrics}:
-            raise ValueError(f"primary metric '{self.primary}' is not among the experiment's metrics")
-        return self

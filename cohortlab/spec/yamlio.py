@@ -14,9 +14,11 @@ from typing import Any
 
 import yaml
 
+from cohortlab.codes import Check
 from cohortlab.errors import InputError, SourceLocation, SpecError
 
 PathKey = tuple[str | int, ...]
+MAX_NODES = 100_000
 
 
 @dataclass
@@ -55,28 +57,52 @@ class _Converter:
     def __init__(self, loaded: LoadedYaml):
         self.loaded = loaded
         self.scalars = yaml.SafeLoader("")
+        self.open: set[int] = set()  # nodes being converted: an alias to one of them is a cycle
+        self.budget = MAX_NODES
 
     def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        self.budget -= 1
+        if self.budget < 0:  # aliases can expand a short file exponentially
+            raise SpecError(f"the document expands to more than {MAX_NODES:,} values", _mark(self.loaded.file, node),
+                            code=Check.YAML_SYNTAX)
+        if id(node) in self.open:
+            raise SpecError("an alias refers to a value that contains it", _mark(self.loaded.file, node),
+                            code=Check.YAML_SYNTAX)
         self.loaded.values[path] = _mark(self.loaded.file, node)
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            self.open.add(id(node))
+            try:
+                return self._collection(node, path)
+            finally:
+                self.open.discard(id(node))
+        if node.style in ("'", '"'):
+            self.loaded.quoted.add(path)
+        try:
+            return self.scalars.construct_object(node)
+        except ValueError as error:  # e.g. a timestamp such as 2025-02-30
+            raise SpecError(f"invalid YAML value '{node.value}': {error}", _mark(self.loaded.file, node),
+                            code=Check.BAD_FORMAT) from None
+
+    def _collection(self, node: yaml.Node, path: PathKey) -> Any:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise SpecError("mapping keys must be plain scalars", _mark(self.loaded.file, key_node))
-                key = self.scalars.construct_object(key_node)
+                    raise SpecError("mapping keys must be plain scalars", _mark(self.loaded.file, key_node),
+                                    code=Check.YAML_SYNTAX)
+                try:
+                    key = self.scalars.construct_object(key_node)
+                except ValueError:
+                    key = key_node.value
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
                     # YAML 1.1 reads keys such as `on` or `yes` as booleans; a key is its text
                     key = key_node.value
                 if key in result:
-                    raise SpecError(f"duplicate key '{key}'", _mark(self.loaded.file, key_node))
+                    raise SpecError(f"duplicate key '{key}'", _mark(self.loaded.file, key_node), code=Check.DUPLICATE_KEY)
                 self.loaded.keys[path + (key,)] = _mark(self.loaded.file, key_node)
                 result[key] = self.convert(value_node, path + (key,))
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
-        if node.style in ("'", '"'):
-            self.loaded.quoted.add(path)
-        return self.scalars.construct_object(node)
+        return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
 
 
 def load_yaml_text(text: str, file: str) -> LoadedYaml:
@@ -87,18 +113,16 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
-        raise SpecError(f"invalid YAML: {error.problem or error.context}", location) from None
+        raise SpecError(f"invalid YAML: {error.problem or error.context}", location, code=Check.YAML_SYNTAX) from None
     except yaml.YAMLError as error:
-        raise SpecError(f"invalid YAML: {error}", SourceLocation(file, 1, 1)) from None
+        raise SpecError(f"invalid YAML: {error}", SourceLocation(file, 1, 1), code=Check.YAML_SYNTAX) from None
     if node is not None:
         try:
             loaded.data = _Converter(loaded).convert(node, ())
         except yaml.constructor.ConstructorError as error:
             mark = error.problem_mark
             location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else None
-            raise SpecError(f"invalid YAML value: {error.problem}", location) from None
-        except ValueError as error:  # e.g. a timestamp such as 2025-02-30
-            raise SpecError(f"invalid YAML value: {error}", SourceLocation(file, 1, 1)) from None
+            raise SpecError(f"invalid YAML value: {error.problem}", location, code=Check.BAD_FORMAT) from None
     return loaded
 
 

@@ -1,0 +1,52 @@
+"""A problem found in a config or experiment, positioned by its path in the YAML document.
+
+Checks return problems rather than raising, so `cohortlab validate` can report every
+problem of a stage at once while `compare` stops at the first error (:func:`raise_first`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cohortlab.codes import SEVERITY, Check, Severity
+from cohortlab.errors import SourceLocation, SpecError
+from cohortlab.spec.yamlio import LoadedYaml, PathKey
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong and where: ``path`` into the document, the key itself with ``key=True``,
+    or a character ``offset`` inside the string at ``path`` (a token of a `where`)."""
+
+    code: Check
+    message: str
+    path: PathKey = ()
+    hint: str | None = None
+    key: bool = False
+    offset: int | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return SEVERITY.get(self.code, Severity.ERROR)
+
+    def locate(self, loaded: LoadedYaml | None) -> SourceLocation | None:
+        if loaded is None:
+            return None
+        if self.offset is not None:
+            return loaded.locate_in_text(self.path, self.offset)
+        return loaded.locate(self.path, key=self.key)
+
+
+def json_path(path: PathKey) -> str:
+    """``("metrics", 2, "months")`` as ``$.metrics[2].months``."""
+    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in path)
+
+
+def raise_first(problems: Iterable[Problem], loaded: LoadedYaml | None) -> None:
+    """Raise the first error among ``problems`` as a :class:`SpecError`; warnings and notices pass."""
+    errors = [problem for problem in problems if problem.severity is Severity.ERROR]
+    if errors:
+        more = f" (and {len(errors) - 1} more; `cohortlab validate` lists them all)" if len(errors) > 1 else ""
+        first = errors[0]
+        raise SpecError(first.message + more, first.locate(loaded), first.hint, code=first.code)

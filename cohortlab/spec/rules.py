@@ -1,0 +1,145 @@
+"""Rules on a config or an experiment on its own: no metric registry, no data.
+
+Each returns every problem it finds. `load_config` and `load_experiment` raise the first
+error; `cohortlab validate` reports them all, in its references and semantics stages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cohortlab.codes import Check
+from cohortlab.spec.models import Config, Experiment
+from cohortlab.spec.problems import Problem
+from cohortlab.spec.where import And, Comparison, Expr, InList, WhereSyntaxError, parse_where
+
+COHORTS = ("treatment", "baseline")
+
+
+def config_problems(config: Config) -> list[Problem]:
+    journey = config.journey
+    problems = []
+    seen: set[str] = set()
+    for index, stage in enumerate(journey.stages):
+        if stage in seen:
+            problems.append(Problem(Check.JOURNEY, f"journey stage '{stage}' is listed twice",
+                                    ("journey", "stages", index)))
+        seen.add(stage)
+    if journey.won not in seen:
+        problems.append(Problem(Check.JOURNEY, f"won stage '{journey.won}' is not one of the journey stages",
+                                ("journey", "won"), f"the stages are: {', '.join(journey.stages)}"))
+    return problems
+
+
+def experiment_problems(experiment: Experiment, today: dt.date | None = None) -> list[Problem]:
+    """Windows, overlap of the cohorts, `primary`, `mde` and `match`; the future only when ``today`` is given."""
+    problems = [*_window_problems(experiment, today), *_overlap_problems(experiment)]
+    listed = {request.metric for request in experiment.metrics}
+    if experiment.primary is not None and experiment.primary not in listed:
+        problems.append(Problem(Check.PRIMARY_NOT_LISTED, f"primary metric '{experiment.primary}' is not among "
+                                "the experiment's metrics", ("primary",), f"the metrics are: {', '.join(listed)}"))
+    for name, effect in experiment.mde.items():
+        if name not in listed:
+            problems.append(Problem(Check.UNKNOWN_MDE_METRIC, f"mde names '{name}', which is not among the "
+                                    "experiment's metrics", ("mde", name), f"the metrics are: {', '.join(listed)}",
+                                    key=True))
+        if not 0 < effect <= 1:
+            problems.append(Problem(Check.BAD_MDE, f"mde for '{name}' is {effect:g}; it is a relative effect "
+                                    "between 0 and 1", ("mde", name), "0.05 means a 5% change"))
+    match = experiment.match
+    if match.method == "exact" and not match.on:
+        problems.append(Problem(Check.MATCH_SPEC, "exact matching needs the columns to match on",
+                                ("match", "method"), "match: {method: exact, on: [segment, channel]}"))
+    if match.method == "none" and match.on:
+        problems.append(Problem(Check.MATCH_SPEC, "'on' is only used with a matching method", ("match", "on"),
+                                "add method: exact, or remove 'on'"))
+    return problems
+
+
+def _window_problems(experiment: Experiment, today: dt.date | None) -> list[Problem]:
+    problems = []
+    for name in COHORTS:
+        window = getattr(experiment, name).entered
+        path = (name, "entered", "to")
+        if window.end < window.start:
+            problems.append(Problem(Check.WINDOW_ORDER, f"{name} entry window ends ({window.end}) before it "
+                                    f"starts ({window.start})", path))
+        if today is None or window.end <= today:
+            continue
+        if name == "baseline":
+            problems.append(Problem(Check.BASELINE_IN_FUTURE, f"baseline entry window ends {window.end}, after "
+                                    f"today ({today}); a baseline is history", path))
+        else:
+            problems.append(Problem(Check.TREATMENT_OPEN, f"treatment entry window ends {window.end}, after today "
+                                    f"({today}); accounts entering later are not in the cohort yet", path))
+    return problems
+
+
+def _overlap_problems(experiment: Experiment) -> list[Problem]:
+    """Treatment and baseline must not share accounts: overlapping windows need disjoint filters."""
+    treatment, baseline = experiment.treatment, experiment.baseline
+    start = max(treatment.entered.start, baseline.entered.start)
+    end = min(treatment.entered.end, baseline.entered.end)
+    if start > end:
+        return []
+    where = (treatment.where, baseline.where)
+    path = ("baseline", "entered")
+    span = f"both windows include {start} to {end}"
+    if where[0] == where[1]:
+        same = "neither has a where filter" if where[0] is None else "their where filters are the same"
+        return [Problem(Check.COHORTS_OVERLAP, f"treatment and baseline select the same accounts: {span} and "
+                        f"{same}", path, "give the cohorts disjoint entry windows or filters")]
+    try:
+        expressions = [parse_where(text) if text is not None else None for text in where]
+    except WhereSyntaxError:
+        return []  # reported with the references
+    if disjoint(*expressions):
+        return []
+    return [Problem(Check.COHORTS_MAY_OVERLAP, f"treatment and baseline may share accounts: {span} and their "
+                    "filters do not exclude each other", path,
+                    "make them exclusive, e.g. onboarding_flow = 'guided_v2' vs onboarding_flow = 'classic'")]
+
+
+def disjoint(first: Expr | None, second: Expr | None) -> bool:
+    """Whether two filters provably select no common row: on some column, one allows only values the other
+    excludes (``=``/``IN`` against ``=``/``IN``/``!=``/``NOT IN``), looking at top-level ``AND`` terms only."""
+    if first is None or second is None:
+        return False
+    allowed = [_allowed_values(first), _allowed_values(second)]
+    excluded = [_excluded_values(first), _excluded_values(second)]
+    for column in allowed[0].keys() & allowed[1].keys():
+        if not allowed[0][column] & allowed[1][column]:
+            return True
+    for one, other in ((0, 1), (1, 0)):
+        for column, values in allowed[one].items():
+            if values <= excluded[other].get(column, set()):
+                return True
+    return False
+
+
+def _terms(expression: Expr) -> tuple[Expr, ...]:
+    return expression.operands if isinstance(expression, And) else (expression,)
+
+
+def _allowed_values(expression: Expr) -> dict[str, set]:
+    found: dict[str, set] = {}
+    for term in _terms(expression):
+        if isinstance(term, Comparison) and term.op == "=":
+            values = {term.value.value}
+        elif isinstance(term, InList) and not term.negated:
+            values = {literal.value for literal in term.values}
+        else:
+            continue
+        name = term.column.name
+        found[name] = found[name] & values if name in found else values
+    return found
+
+
+def _excluded_values(expression: Expr) -> dict[str, set]:
+    found: dict[str, set] = {}
+    for term in _terms(expression):
+        if isinstance(term, Comparison) and term.op == "!=":
+            found.setdefault(term.column.name, set()).add(term.value.value)
+        elif isinstance(term, InList) and term.negated:
+            found.setdefault(term.column.name, set()).update(literal.value for literal in term.values)
+    return found
