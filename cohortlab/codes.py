@@ -81,6 +81,8 @@ class Check(StrEnum):
     LOW_SUPPORT = "CL304"           # many treatment accounts have no baseline in their stratum (warning)
     UNDERPOWERED = "CL305"          # `mde` below the effect detectable with 80% power (warning)
     METRIC_UNAVAILABLE = "CL306"    # a metric cannot be computed on these cohorts (warning)
+    DETECTABLE_EFFECT = "CL307"     # the effect each metric can detect with 80% power (notice)
+    WINDOW_PARTLY_OUTSIDE = "CL308"  # an entry window reaching past the data's first entry or as_of (warning)
 
 
 class Severity(StrEnum):
@@ -97,4 +99,6 @@ SEVERITY: dict[Check, Severity] = {
     Check.LOW_SUPPORT: Severity.WARNING,
     Check.UNDERPOWERED: Severity.WARNING,
     Check.METRIC_UNAVAILABLE: Severity.WARNING,
+    Check.DETECTABLE_EFFECT: Severity.NOTICE,
+    Check.WINDOW_PARTLY_OUTSIDE: Severity.WARNING,
 }

@@ -6,6 +6,7 @@ import typer
 
 from cohortlab.cli.compare import compare
 from cohortlab.cli.demo import demo
+from cohortlab.cli.validate import init, schema, validate
 
 app = typer.Typer(
     name="cohortlab",
@@ -15,7 +16,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command()(compare)
+app.command()(validate)
 app.command()(demo)
+app.command()(init)
+app.command()(schema)
 
 
 def main() -> None:

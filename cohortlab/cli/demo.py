@@ -18,12 +18,14 @@ def demo(
 ) -> None:
     """Write the demo dataset as Parquet, with a config and the example experiments."""
     from cohortlab.data.demo_project import write_demo_project
+    from cohortlab.validate.scaffold import write_schemas
 
     with user_errors(debug):
         written = write_demo_project(directory, seed)
+        schemas = write_schemas(directory / "schemas")
     for table, rows in written.tables.items():
         typer.echo(f"  {written.data / (table + '.parquet')}  {rows:,} rows")
     typer.echo(f"  {written.config}")
-    for path in written.experiments:
+    for path in [*written.experiments, *schemas]:
         typer.echo(f"  {path}")
     typer.echo(f"\nNext: cohortlab compare {written.experiments[0]}")

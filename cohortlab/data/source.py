@@ -16,6 +16,7 @@ from cohortlab.errors import DataError, InputError
 from cohortlab.spec.models import TABLE_NAMES, Config, DemoSource, DuckDBSource, FilesSource
 
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
+SCHEMA_ENTRANTS = 200
 
 
 @dataclass
@@ -50,7 +51,8 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _source_relations(con: duckdb.DuckDBPyConnection, config: Config) -> dict[str, tuple[str, str]]:
+def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_only: bool
+                      ) -> dict[str, tuple[str, str]]:
     """Map each available contract table to (source relation SQL, origin for messages)."""
     source = config.source
     names = {table: (config.tables[table].name if table in config.tables and config.tables[table].name else table)
@@ -59,7 +61,8 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config) -> dict[st
     if isinstance(source, DemoSource):
         from cohortlab.data import demo
 
-        frames = demo.generate(source.seed)
+        # the tables' columns do not depend on their size: a few entrants describe them
+        frames = demo.generate(source.seed, entrants=SCHEMA_ENTRANTS) if schema_only else demo.generate(source.seed)
         for table in TABLE_NAMES:
             if names[table] in frames:
                 con.register(f"demo_{table}", frames[names[table]])
@@ -93,13 +96,17 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config) -> dict[st
     return relations
 
 
-def open_database(config: Config) -> Database:
-    """Open the configured source and expose each contract table as a view with contract names."""
+def open_database(config: Config, *, schema_only: bool = False) -> Database:
+    """Open the configured source and expose each contract table as a view with contract names.
+
+    With ``schema_only`` the caller needs only the tables' columns (`cohortlab validate`): the demo
+    source is then generated at a few entrants instead of its full size.
+    """
     con = duckdb.connect(":memory:")
     # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers
     con.execute("SET TimeZone = 'UTC'")
     tables: dict[str, Table] = {}
-    for table, (relation, origin) in _source_relations(con, config).items():
+    for table, (relation, origin) in _source_relations(con, config, schema_only).items():
         try:
             source_columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         except duckdb.Error as error:

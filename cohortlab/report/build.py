@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from cohortlab.codes import Status, WarningCode
-from cohortlab.data.contract import check_contract
+from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database
 from cohortlab.match.balance import balance_table
@@ -63,15 +63,18 @@ def compare(path: str | Path, config: str | Path | None = None, *, replicates: i
 
 
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
-        overrides: Overrides = Overrides(), progress: Progress | None = None) -> Report:
-    """Build the report for already-loaded models."""
+        overrides: Overrides = Overrides(), progress: Progress | None = None,
+        data: CheckedData | None = None) -> Report:
+    """Build the report for already-loaded models; ``data``, when given, is the config's source already
+    opened and checked (several experiments of one project share it)."""
     defaults = config.defaults
     settings = Settings(confidence=defaults.confidence, ci=defaults.ci,
                         replicates=overrides.replicates or defaults.replicates,
                         seed=defaults.seed if overrides.seed is None else overrides.seed,
                         correction=defaults.correction)
     metrics = resolve_all(experiment, config.journey, loaded)
-    data = check_contract(open_database(config), config.journey, config.as_of)
+    if data is None:
+        data = check_contract(open_database(config), config.journey, config.as_of)
     column_types = data.db.tables["accounts"].columns
     filters = cohort_filters(experiment, column_types, loaded)
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,

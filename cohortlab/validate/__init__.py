@@ -1,0 +1,1 @@
+"""cohortlab.validate: `cohortlab validate`, `cohortlab schema` and `cohortlab init`."""

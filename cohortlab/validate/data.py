@@ -1,0 +1,116 @@
+"""The data stage of `cohortlab validate --check-data` (CL3xx): does the experiment fit the data?
+
+It runs the real comparison with fewer bootstrap replicates (:data:`REPLICATES`) and
+checks what it found: entry windows against the accounts' entry dates, cohort sizes
+against ``defaults.min_cohort``, matching support, metrics that cannot be computed, and
+the minimum detectable effect of each metric at 80% power against the experiment's ``mde``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from scipy.stats import norm
+
+from cohortlab.codes import Check, Status
+from cohortlab.data.contract import CheckedData
+from cohortlab.errors import CohortlabError
+from cohortlab.metrics.registry import resolve
+from cohortlab.report.build import Overrides, run
+from cohortlab.report.model import MetricResult
+from cohortlab.spec.models import Config, Experiment
+from cohortlab.spec.problems import Problem
+from cohortlab.spec.rules import COHORTS
+from cohortlab.spec.yamlio import LoadedYaml
+
+REPLICATES = 400        # enough to estimate an interval's width within about 5%
+POWER = 0.80
+MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline in their stratum
+
+
+def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData | None,
+                  error: CohortlabError | None) -> list[Problem]:
+    if data is None:
+        return [Problem(Check.DATA_UNREADABLE, f"the data cannot be checked: {error.message if error else 'no data'}",
+                        hint=error.hint if error else None)]
+    problems = _window_problems(experiment, data)
+    if any(problem.code is Check.WINDOW_OUTSIDE_DATA for problem in problems):
+        return problems
+    try:
+        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES), data=data)
+    except CohortlabError as failure:
+        return problems + [Problem(Check.DATA_UNREADABLE, failure.message, hint=failure.hint)]
+
+    minimum = config.defaults.min_cohort
+    for name in COHORTS:
+        accounts = report.cohorts[name].accounts
+        if accounts < minimum:
+            problems.append(Problem(Check.COHORT_TOO_SMALL, f"the {name} cohort has {accounts:,} accounts, fewer "
+                                    f"than defaults.min_cohort ({minimum})", (name,),
+                                    "widen the entry window or the where filter"))
+    treatment = report.cohorts["treatment"]
+    if treatment.accounts and treatment.dropped_unmatched is not None:
+        supported = 1 - treatment.dropped_unmatched / treatment.accounts
+        if supported < MIN_SUPPORT:
+            problems.append(Problem(Check.LOW_SUPPORT, f"only {supported:.0%} of treatment accounts "
+                                    f"({treatment.accounts - treatment.dropped_unmatched:,} of "
+                                    f"{treatment.accounts:,}) have a baseline account in their stratum",
+                                    ("match", "on"), "match on fewer or coarser columns"))
+    problems += _metric_problems(experiment, config, report.results, report.settings.confidence)
+    return problems
+
+
+def _window_problems(experiment: Experiment, data: CheckedData) -> list[Problem]:
+    first = data.db.scalar("SELECT min(CAST(created_at AS DATE)) FROM accounts_ok")
+    last = data.as_of
+    problems = []
+    for name in COHORTS:
+        window = getattr(experiment, name).entered
+        path = (name, "entered")
+        if first is None or window.end < first or window.start > last:
+            span = "there are no accounts" if first is None else f"accounts entered from {first} to as_of {last}"
+            problems.append(Problem(Check.WINDOW_OUTSIDE_DATA, f"the {name} entry window {window.start} to "
+                                    f"{window.end} is outside the data: {span}", path))
+        elif window.start < first or window.end > last:
+            problems.append(Problem(Check.WINDOW_PARTLY_OUTSIDE, f"the {name} entry window {window.start} to "
+                                    f"{window.end} reaches outside the data (accounts entered from {first} to "
+                                    f"as_of {last}); only the part inside counts", path))
+    return problems
+
+
+def detectable_effect(result: MetricResult, confidence: float, power: float = POWER) -> float:
+    """The smallest relative effect detectable with ``power`` in a two-sided test at ``confidence``:
+    ``(z_{1-α/2} + z_power) × SE``, the SE read off the relative interval's width."""
+    low, high = result.ci_relative
+    z_alpha = norm.ppf(1 - (1 - confidence) / 2)
+    standard_error = (high - low) / (2 * z_alpha)
+    return float((z_alpha + norm.ppf(power)) * standard_error)
+
+
+def _metric_problems(experiment: Experiment, config: Config, results: tuple[MetricResult, ...],
+                     confidence: float) -> list[Problem]:
+    indexes = {}
+    for request in experiment.metrics:
+        metric, _ = resolve(request, config.journey)
+        if metric is not None:
+            indexes.setdefault((metric.name, tuple(metric.param_values().values())), request.index)
+    problems = []
+    for result in results:
+        path = ("metrics", indexes[(result.metric, tuple(result.params.values()))])
+        if result.status is Status.UNAVAILABLE:
+            problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label} cannot be computed: {result.reason}",
+                                    path))
+            continue
+        effect = detectable_effect(result, confidence)
+        if not math.isfinite(effect):
+            continue
+        sizes = f"{result.n['treatment']:,} treatment and {result.n['baseline']:,} baseline accounts"
+        problems.append(Problem(Check.DETECTABLE_EFFECT, f"{result.label}: the smallest effect detectable with "
+                                f"{POWER:.0%} power is {effect:.1%} ({sizes})", path))
+        wanted = experiment.mde.get(result.metric)
+        if wanted is not None and wanted < effect:
+            problems.append(Problem(Check.UNDERPOWERED, f"mde for {result.label} is {wanted:.1%}, below the "
+                                    f"{effect:.1%} these cohorts can detect with {POWER:.0%} power ({sizes})",
+                                    ("mde", result.metric), "lengthen the entry windows, or raise mde to what "
+                                    "the cohorts can detect"))
+    return problems
