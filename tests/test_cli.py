@@ -35,7 +35,7 @@ def test_bad_yaml_names_file_line_and_column(tmp_path):
     path.write_text("name: bad\nmetrics: [cac\n")
     code, out, err = cli("compare", str(path))
     assert code == 2
-    assert f"error: {path}:3:1: invalid YAML" in err
+    assert f"error: {path}:3:1: CL001 invalid YAML" in err
     assert "Traceback" not in out + err
 
 
@@ -53,7 +53,7 @@ def test_unknown_metric_suggests_a_name(tmp_path):
     )
     code, out, err = cli("compare", str(path))
     assert code == 2
-    assert f"{path}:5:5: unknown metric 'cca'" in err
+    assert f"{path}:5:5: CL101 unknown metric 'cca'" in err
     assert "hint: did you mean 'cac'?" in err
 
 

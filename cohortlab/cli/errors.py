@@ -22,7 +22,8 @@ def user_errors(debug: bool) -> Iterator[None]:
     except CohortlabError as error:
         if debug:
             raise
-        message = f"{error.location}: {error.message}" if error.location else error.message
+        message = f"{error.code} {error.message}" if error.code else error.message
+        message = f"{error.location}: {message}" if error.location else message
         typer.echo(f"error: {message}", err=True)
         if error.hint:
             typer.echo(f"  hint: {error.hint}", err=True)

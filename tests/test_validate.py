@@ -1,0 +1,361 @@
+"""`cohortlab validate`, `schema` and `init`: stages, formats, exit codes, project context, the data stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from typer.testing import CliRunner
+
+from cohortlab.cli.app import app
+from cohortlab.codes import Check, Severity, Status
+from cohortlab.report.model import MetricResult
+from cohortlab.validate.data import detectable_effect
+from cohortlab.validate.run import validate
+from cohortlab.validate.schema import dumps, file_name, header, json_schemas
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+VALID = """\
+name: {name}
+treatment: {{where: "onboarding_flow = 'guided_v2'", entered: {{from: 2025-03-01, to: 2025-08-31}}}}
+baseline: {{where: "onboarding_flow = 'classic'", entered: {{from: 2024-09-01, to: 2025-02-28}}}}
+match: {{method: exact, on: [segment]}}
+metrics: [cac, {{metric: retention, months: 3}}]
+"""
+
+
+def cli(*args: str, env: dict | None = None):
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def demo_project(tmp_path, monkeypatch):
+    """A project on the embedded demo data, with one valid experiment; the current folder is its root."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "cohortlab.yaml").write_text("source: {kind: demo, seed: 2}\nas_of: 2026-09-30\n")
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "good.yaml").write_text(VALID.format(name="good"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(root: Path, name: str, text: str) -> Path:
+    path = root / "experiments" / f"{name}.yaml"
+    path.write_text(text)
+    return path
+
+
+def codes(result) -> list[tuple[str, int, int, str]]:
+    return [(finding.file, finding.line, finding.col, str(finding.code)) for finding in result.findings]
+
+
+# ------------------------------------------------------------------ examples and stages
+
+
+def test_the_repository_examples_are_clean(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = cli("validate", "--strict")
+    assert (code, err) == (0, "")
+    assert out == "3 files checked, no problems\n"
+
+
+def test_a_schema_error_stops_before_references(demo_project):
+    # the unknown key is a schema error; the unknown metric would be a reference error: only the first is shown
+    write(demo_project, "two", VALID.format(name="two").replace("metrics: [cac", "colour: red\nmetrics: [cca"))
+    result = validate([Path("experiments/two.yaml")])
+    assert codes(result) == [("experiments/two.yaml", 5, 1, "CL004")]
+    assert result.findings[0].path == "$.colour"
+
+
+def test_every_problem_of_a_stage_at_once(demo_project):
+    text = VALID.format(name="three").replace("guided_v2'", "guided_v2' AND employes > 5").replace(
+        "on: [segment]", "on: [segmnt]").replace("metrics: [cac", "metrics: [cca")
+    write(demo_project, "three", text)
+    result = validate([Path("experiments/three.yaml")])
+    line2 = text.splitlines()[1]
+    assert codes(result) == [
+        ("experiments/three.yaml", 2, line2.index("employes") + 1, "CL106"),
+        ("experiments/three.yaml", 4, text.splitlines()[3].index("segmnt") + 1, "CL106"),
+        ("experiments/three.yaml", 5, 11, "CL101"),
+    ]
+    hints = [finding.hint for finding in result.findings]
+    assert hints == ["did you mean 'employees'?", "did you mean 'segment'?", "did you mean 'cac'?"]
+
+
+def test_warnings_pass_unless_strict(demo_project):
+    # baseline window overlaps the treatment's, filters not provably disjoint: a warning (CL207)
+    text = VALID.format(name="overlap").replace("'classic'", "'classic' OR employees > 100").replace(
+        "to: 2025-02-28", "to: 2025-03-31")
+    write(demo_project, "overlap", text)
+    code, out, _ = cli("validate", "experiments/overlap.yaml")
+    assert code == 0
+    assert "experiments/overlap.yaml:3:" in out and "CL207 warning: treatment and baseline may share accounts" in out
+    assert cli("validate", "--strict", "experiments/overlap.yaml")[0] == 1
+
+
+def test_disjoint_filters_in_overlapping_windows_are_fine(demo_project):
+    text = VALID.format(name="split").replace("to: 2025-02-28", "to: 2025-03-31")
+    write(demo_project, "split", text)
+    assert validate([Path("experiments/split.yaml")]).findings == ()
+
+
+def test_future_windows(demo_project):
+    text = VALID.format(name="later").replace("to: 2025-08-31", "to: 2099-01-31")
+    write(demo_project, "later", text)
+    result = validate([Path("experiments/later.yaml")], today=dt.date(2026, 11, 22))
+    [finding] = result.findings
+    assert (finding.code, finding.severity, finding.path) == (Check.TREATMENT_OPEN, Severity.WARNING,
+                                                              "$.treatment.entered.to")
+    assert result.exit_code(strict=False) == 0 and result.exit_code(strict=True) == 1
+    # a baseline is history: ending after today is an error
+    assert [f.code for f in validate([Path("experiments/later.yaml")], today=dt.date(2025, 1, 1)).findings] == [
+        Check.TREATMENT_OPEN, Check.BASELINE_IN_FUTURE]
+
+
+# ------------------------------------------------------------------------- project context
+
+
+def test_only_the_given_files_are_reported_but_names_are_checked_across_the_project(demo_project):
+    write(demo_project, "broken", "name: broken\nmetrics: 5\n")          # not given: not reported
+    write(demo_project, "copy", VALID.format(name="good"))               # same name as good.yaml
+    result = validate([Path("experiments/good.yaml")])
+    assert result.files == ("experiments/good.yaml",)
+    [finding] = result.findings
+    assert finding.code is Check.DUPLICATE_NAME
+    assert "also used by experiments/copy.yaml" in finding.message
+
+
+def test_a_folder_means_its_config_and_experiments(demo_project):
+    result = validate([Path(".")])
+    assert result.files == ("configs/cohortlab.yaml", "experiments/good.yaml")
+    assert result.findings == ()
+
+
+def test_a_broken_config_is_reported_even_when_not_given(demo_project):
+    (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: demo}\njourney: {won: paid}\n")
+    code, out, _ = cli("validate", "experiments/good.yaml")
+    assert code == 1
+    assert "configs/cohortlab.yaml:2:16: CL211 won stage 'paid' is not one of the journey stages" in out
+
+
+def test_unreadable_data_is_a_notice_and_column_checks_are_skipped(demo_project):
+    (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../warehouse}\n")
+    write(demo_project, "cols", VALID.format(name="cols").replace("onboarding_flow = 'guided_v2'", "nope = 1"))
+    result = validate([Path("experiments/cols.yaml"), Path("configs/cohortlab.yaml")])
+    assert [(f.file, f.code, f.severity) for f in result.findings] == [
+        ("configs/cohortlab.yaml", Check.NO_COLUMNS, Severity.NOTICE),
+        ("experiments/cols.yaml", Check.NO_COLUMNS, Severity.NOTICE)]
+    assert "data folder not found" in result.findings[0].message
+    assert result.exit_code(strict=True) == 0
+
+
+def test_paths_that_do_not_exist_and_experiments_without_config_exit_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("validate", "nope.yaml")
+    assert (code, out) == (2, "")
+    assert err == "error: file not found: nope.yaml\n"
+    Path("lonely.yaml").write_text(VALID.format(name="lonely"))
+    code, _, err = cli("validate", "lonely.yaml")
+    assert code == 2 and "no configs/cohortlab.yaml found above lonely.yaml" in err
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+@pytest.fixture
+def findings_project(demo_project):
+    write(demo_project, "bad", VALID.format(name="bad2").replace("to: 2025-08-31", "to: 2099-08-31"))
+    return demo_project
+
+
+# the bad experiment's findings: a name that is not its file's (line 1) and an open treatment window (line 2)
+BAD_TO = VALID.format(name="bad").replace("to: 2025-08-31", "to: 2099-08-31").splitlines()[1].index("2099") + 1
+
+
+def test_text_format(findings_project):
+    code, out, _ = cli("validate", "experiments/bad.yaml", "experiments/good.yaml", env={"GITHUB_ACTIONS": "false"})
+    assert code == 1
+    assert out.splitlines() == [
+        "experiments/bad.yaml:1:7: CL201 name 'bad2' differs from the file name 'bad.yaml'",
+        "  hint: rename the file to bad2.yaml or set name: bad",
+        f"experiments/bad.yaml:2:{BAD_TO}: CL205 warning: treatment entry window ends 2099-08-31, after today "
+        f"({dt.date.today()}); accounts entering later are not in the cohort yet",
+        "1 error, 1 warning in 2 files",
+    ]
+
+
+def test_json_format(findings_project):
+    code, out, _ = cli("validate", "--format", "json", "experiments/bad.yaml", "experiments/good.yaml")
+    document = json.loads(out)
+    assert code == 1
+    assert document["files"] == ["experiments/bad.yaml", "experiments/good.yaml"]
+    assert document["summary"] == {"error": 1, "warning": 1, "notice": 0}
+    first, second = document["findings"]
+    assert first == {"file": "experiments/bad.yaml", "line": 1, "col": 7, "code": "CL201", "severity": "error",
+                     "message": "name 'bad2' differs from the file name 'bad.yaml'", "path": "$.name",
+                     "hint": "rename the file to bad2.yaml or set name: bad"}
+    assert (second["line"], second["col"], second["code"], second["severity"], second["path"]) == (
+        2, BAD_TO, "CL205", "warning", "$.treatment.entered.to")
+
+
+def test_github_format_is_the_default_on_actions_and_writes_the_step_summary(findings_project, tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier\n")
+    code, out, _ = cli("validate", "experiments/bad.yaml",
+                       env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)})
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == ("::error file=experiments/bad.yaml,line=1,col=7,title=CL201 $.name::name 'bad2' differs "
+                        "from the file name 'bad.yaml' (hint: rename the file to bad2.yaml or set name: bad)")
+    assert lines[1].startswith(f"::warning file=experiments/bad.yaml,line=2,col={BAD_TO},title=CL205 "
+                               "$.treatment.entered.to::treatment entry window ends 2099-08-31")
+    assert lines[2] == "1 error, 1 warning in 1 file"
+    written = summary.read_text()
+    assert written.startswith("earlier\n### cohortlab validate\n")
+    assert ("| ❌ | `experiments/bad.yaml:1:7` | CL201 | name 'bad2' differs from the file name 'bad.yaml' — rename "
+            "the file to bad2.yaml or set name: bad |") in written
+
+
+def test_github_escapes_newlines_percent_and_property_separators():
+    from cohortlab.validate.findings import Finding, Result
+    from cohortlab.validate.formats import github
+
+    import io
+
+    stream = io.StringIO()
+    github(Result(("a,b:c.yaml",), (Finding("a,b:c.yaml", 1, 2, Check.YAML_SYNTAX, "50% bad\nline"),)), stream, False)
+    assert stream.getvalue().splitlines()[0] == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=CL001 $::50%25 bad%0Aline"
+
+
+def test_junit_format(findings_project):
+    code, out, _ = cli("validate", "--format", "junit", "experiments/bad.yaml", "experiments/good.yaml")
+    assert code == 1
+    suites = ElementTree.fromstring(out)
+    assert (suites.get("tests"), suites.get("failures")) == ("3", "2")
+    bad, good = suites.findall("testsuite")
+    assert [case.find("failure").get("type") for case in bad.findall("testcase")] == ["CL201", "CL205"]
+    assert [case.get("name") for case in good.findall("testcase")] == ["valid"]
+    assert good.find("testcase").find("failure") is None
+
+
+# ------------------------------------------------------------------------ schema and init
+
+
+def test_committed_schemas_are_current():
+    for kind, schema in json_schemas().items():
+        committed = (ROOT / "schemas" / file_name(kind)).read_text()
+        assert committed == dumps(schema), f"schemas/{file_name(kind)} is stale: run `cohortlab schema --write schemas`"
+
+
+def test_examples_start_with_their_schema_header():
+    for kind, folder in (("config", "configs"), ("experiment", "experiments")):
+        for path in (ROOT / folder).glob("*.yaml"):
+            assert path.read_text().startswith(header(kind)), path
+
+
+def test_schema_knows_every_metric_and_rejects_unknown_keys():
+    experiment = json.loads(cli("schema", "experiment")[1])
+    variants = experiment["properties"]["metrics"]["items"]["anyOf"]
+    assert variants[0]["enum"] == ["cac", "cost_per", "ltv", "retention", "nrr"]
+    ltv = next(v for v in variants[1:] if v["properties"]["metric"] == {"const": "ltv"})
+    assert ltv["properties"]["months"]["maximum"] == 240 and ltv["additionalProperties"] is False
+    assert "file" not in experiment["properties"]
+    both = json.loads(cli("schema")[1])
+    assert sorted(both) == ["config", "experiment"]
+
+
+def test_init_scaffolds_a_valid_project_and_never_overwrites(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("init", "proj")
+    assert code == 0
+    assert sorted(str(p.relative_to(tmp_path / "proj")) for p in (tmp_path / "proj").rglob("*") if p.is_file()) == [
+        "configs/cohortlab.yaml", "experiments/onboarding-v2.yaml", "schemas/config.schema.json",
+        "schemas/experiment.schema.json"]
+    assert (tmp_path / "proj" / "experiments" / "onboarding-v2.yaml").read_text().startswith(header("experiment"))
+    assert cli("validate", "--strict", "proj")[0] == 0
+    code, _, err = cli("init", "proj")
+    assert code == 2 and "already exists" in err
+
+
+# ------------------------------------------------------------------------------ data stage
+
+
+def test_detectable_effect_by_hand():
+    # a relative interval of ±0.196 at 95% is a standard error of 0.1; (1.959964 + 0.841621) × 0.1
+    result = MetricResult(metric="m", params={}, label="M", direction="increase", unit="ratio", status=Status.OK,
+                          ci_relative=(-0.196, 0.196))
+    assert detectable_effect(result, 0.95) == pytest.approx(0.2801585 * 0.196 / 0.1959964, rel=1e-6)
+    # 90% confidence: z = 1.644854; the same interval is a larger SE
+    assert detectable_effect(result, 0.90) == pytest.approx((1.644854 + 0.841621) * 0.196 / 1.644854, rel=1e-6)
+
+
+def _retention_tables(stayers: int, churners: int):
+    """Two arms, each with ``stayers`` customers paying every month to as_of and ``churners`` paying one month."""
+    accounts, stages, revenue = [], [], []
+    months = [f"2025-{m:02d}-01" for m in range(6, 13)] + [f"2026-{m:02d}-01" for m in range(1, 4)]
+    for arm in ("t", "b"):
+        for index in range(stayers + churners):
+            account = f"{arm}{index}"
+            accounts.append({"account_id": account, "created_at": "2025-05-01", "arm": arm, "acquisition_cost": 10})
+            stages += [{"account_id": account, "stage": "lead", "at": "2025-05-01"},
+                       {"account_id": account, "stage": "customer", "at": "2025-06-01"}]
+            paid = months if index < stayers else months[:1]
+            revenue += [{"account_id": account, "month": month, "amount": 100.0} for month in paid]
+    return {"accounts": accounts, "stages": stages, "revenue": revenue}
+
+
+def _retention_experiment(mde: float) -> dict:
+    return {"name": "power", "metrics": [{"metric": "retention", "months": 1}], "mde": {"retention": mde},
+            "treatment": {"where": "arm = 't'", "entered": {"from": "2025-05-01", "to": "2025-05-31"}},
+            "baseline": {"where": "arm = 'b'", "entered": {"from": "2025-05-01", "to": "2025-05-31"}}}
+
+
+POWER_CONFIG = {"as_of": "2026-03-31", "journey": {"stages": ["lead", "customer"], "won": "customer"},
+                "defaults": {"seed": 3}}
+
+
+def test_detectable_effect_matches_the_normal_theory_for_a_proportion(project):
+    # 400 customers an arm, 70% retained at month 1 in both: the relative difference has
+    # SE = sqrt((1 - p) / p × (1/n + 1/n)) = 0.046291; 80% power at 95%: 2.801585 × SE = 0.12969
+    path = project(_retention_tables(280, 120), _retention_experiment(0.10), POWER_CONFIG)
+    result = validate([path], check_data=True)
+    notice = next(f for f in result.findings if f.code is Check.DETECTABLE_EFFECT)
+    effect = float(re.search(r"power is ([\d.]+)%", notice.message).group(1)) / 100
+    assert effect == pytest.approx(0.12969, rel=0.10)
+    assert "(400 treatment and 400 baseline accounts)" in notice.message
+    underpowered = next(f for f in result.findings if f.code is Check.UNDERPOWERED)
+    assert underpowered.path == "$.mde.retention" and underpowered.severity is Severity.WARNING
+    assert result.exit_code(strict=False) == 0
+
+
+def test_a_sufficient_mde_raises_no_warning(project):
+    path = project(_retention_tables(280, 120), _retention_experiment(0.25), POWER_CONFIG)
+    assert [f.code for f in validate([path], check_data=True).findings] == [Check.DETECTABLE_EFFECT]
+
+
+def test_data_stage_windows_sizes_and_support(project):
+    tables = _retention_tables(20, 5)
+    for row in tables["accounts"]:
+        row["tier"] = "gold" if row["arm"] == "b" or row["account_id"] < "t2" else "lead"
+    experiment = _retention_experiment(0.5)
+    experiment["match"] = {"method": "exact", "on": ["tier"]}
+    path = project(tables, experiment, {**POWER_CONFIG, "defaults": {"min_cohort": 30}})
+    found = {(f.code, f.path): f for f in validate([path], check_data=True).findings}
+    for cohort in ("treatment", "baseline"):
+        assert found[Check.COHORT_TOO_SMALL, f"$.{cohort}"].message == (
+            f"the {cohort} cohort has 25 accounts, fewer than defaults.min_cohort (30)")
+    # t0, t1 and t10..t19 sort before "t2": 12 of 25 treatment accounts share a stratum with the baseline
+    assert found[Check.LOW_SUPPORT, "$.match.on"].message.startswith("only 48% of treatment accounts (12 of 25)")
+
+    experiment["treatment"]["entered"] = {"from": "2026-06-01", "to": "2026-06-30"}
+    path = project(tables, experiment, POWER_CONFIG)
+    [outside] = [f for f in validate([path], check_data=True).findings if f.code is Check.WINDOW_OUTSIDE_DATA]
+    assert outside.message == ("the treatment entry window 2026-06-01 to 2026-06-30 is outside the data: accounts "
+                               "entered from 2025-05-01 to as_of 2026-03-31")
