@@ -25,7 +25,7 @@ COMMANDS = {
 }
 
 
-def timed(arguments: list[str]) -> tuple[float, float]:
+def timed(arguments: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     """Seconds and peak resident MiB of one run of `python -m cohortlab ARGS`.
 
     The run happens under a small parent process of its own, whose RUSAGE_CHILDREN
@@ -35,7 +35,7 @@ def timed(arguments: list[str]) -> tuple[float, float]:
              "subprocess.run([sys.executable, '-m', 'cohortlab', *sys.argv[1:]], check=True, "
              "stdout=subprocess.DEVNULL); print(time.perf_counter() - started, "
              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
-    output = subprocess.run([sys.executable, "-c", probe, *arguments], cwd=ROOT, check=True, capture_output=True,
+    output = subprocess.run([sys.executable, "-c", probe, *arguments], cwd=cwd, check=True, capture_output=True,
                             text=True, env={**os.environ, "NO_COLOR": "1"}).stdout.split()
     return float(output[0]), int(output[1]) / 1024
 

@@ -85,3 +85,18 @@ def test_help_does_not_import_the_heavy_stack():
             "print(','.join(heavy))")
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert output == ""
+
+
+def test_the_pre_commit_hook_runs_validate_on_experiment_and_config_files():
+    import re
+
+    import yaml
+
+    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["entry"] == "cohortlab validate"
+    pattern = re.compile(hook["files"])
+    for path in ("configs/cohortlab.yaml", "experiments/onboarding-v2.yaml", "growth/experiments/a.yml",
+                 "cohortlab.yaml"):
+        assert pattern.search(path), path
+    for path in (".github/workflows/ci.yml", "experiments/notes.md", "experiments/old/a.yaml"):
+        assert not pattern.search(path), path

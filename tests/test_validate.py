@@ -359,3 +359,25 @@ def test_data_stage_windows_sizes_and_support(project):
     [outside] = [f for f in validate([path], check_data=True).findings if f.code is Check.WINDOW_OUTSIDE_DATA]
     assert outside.message == ("the treatment entry window 2026-06-01 to 2026-06-30 is outside the data: accounts "
                                "entered from 2025-05-01 to as_of 2026-03-31")
+
+
+def test_the_declared_demo_schema_is_what_the_generator_produces():
+    import duckdb
+
+    from cohortlab.data.demo import generate
+    from cohortlab.data.demo_schema import DEMO_TABLES
+
+    con = duckdb.connect()
+    produced = {}
+    for name, frame in generate(2, entrants=300).items():
+        con.register(name, frame)
+        produced[name] = {row[0]: row[1] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+    assert produced == DEMO_TABLES
+
+
+def test_every_code_is_documented_with_its_severity():
+    from cohortlab.codes import SEVERITY
+
+    table = (ROOT / "docs" / "ci.md").read_text()
+    for code in Check:
+        assert f"| {code} | {SEVERITY.get(code, Severity.ERROR)} |" in table, code

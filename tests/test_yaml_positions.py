@@ -72,3 +72,21 @@ def test_window_that_ends_before_it_starts():
     assert "ends (2024-12-31) before it starts (2025-01-01)" in problem.message
     location = problem.locate(loaded)
     assert (location.line, location.col) == (2, 1 + text.splitlines()[1].index("2024-12-31"))
+
+
+@pytest.mark.parametrize("text, line, col", [
+    ("treatment: {where: \"segment = 'SMB' AND employes > 5\"}\n", 1, 41),
+    ("treatment:\n  where: |\n    segment = 'SMB'\n      AND employes > 5\n  x: 1\n", 4, 11),
+    ("treatment:\n  where: |\n    segment = 'SMB'\n\n    AND employes > 5\n", 5, 9),
+    ("treatment:\n  where: >\n    segment = 'SMB'\n    AND employes > 5\n", 4, 9),
+    ("treatment:\n  where: segment = 'SMB'\n    AND employes > 5\n", 3, 9),
+    ("treatment:\n  where: \"segment = 'SMB'\n    AND employes > 5\"\n", 3, 9),
+    # folding around a blank line, or an escape, moves the text: the string's start instead
+    ("treatment:\n  where: >\n    segment = 'SMB'\n\n    AND employes > 5\n", 2, 10),
+    ("treatment:\n  where: \"segment = \\u0027SMB'\n    AND employes > 5\"\n", 2, 10),
+])
+def test_positions_inside_strings_over_several_lines(text, line, col):
+    loaded = load_yaml_text(text, "x.yaml")
+    offset = loaded.data["treatment"]["where"].index("employes")
+    location = loaded.locate_in_text(("treatment", "where"), offset)
+    assert (location.file, location.line, location.col) == ("x.yaml", line, col)

@@ -16,7 +16,6 @@ from cohortlab.errors import DataError, InputError
 from cohortlab.spec.models import TABLE_NAMES, Config, DemoSource, DuckDBSource, FilesSource
 
 FILE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".tsv")
-SCHEMA_ENTRANTS = 200
 
 
 @dataclass
@@ -59,14 +58,22 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_onl
              for table in TABLE_NAMES}
     relations: dict[str, tuple[str, str]] = {}
     if isinstance(source, DemoSource):
-        from cohortlab.data import demo
+        if schema_only:  # empty tables of the demo's columns: no need to generate it
+            from cohortlab.data.demo_schema import DEMO_TABLES
 
-        # the tables' columns do not depend on their size: a few entrants describe them
-        frames = demo.generate(source.seed, entrants=SCHEMA_ENTRANTS) if schema_only else demo.generate(source.seed)
+            for name, columns in DEMO_TABLES.items():
+                con.execute(f"CREATE TABLE {quote('demo_' + name)} ("
+                            f"{', '.join(f'{quote(column)} {kind}' for column, kind in columns.items())})")
+            frames = dict.fromkeys(DEMO_TABLES)
+        else:
+            from cohortlab.data import demo
+
+            frames = demo.generate(source.seed)
+            for name, frame in frames.items():
+                con.register(f"demo_{name}", frame)
         for table in TABLE_NAMES:
             if names[table] in frames:
-                con.register(f"demo_{table}", frames[names[table]])
-                relations[table] = (f"demo_{table}", f"demo table '{names[table]}'")
+                relations[table] = (f"demo_{names[table]}", f"demo table '{names[table]}'")
     elif isinstance(source, FilesSource):
         folder = config.resolve(source.path)
         if not folder.is_dir():
@@ -100,7 +107,7 @@ def open_database(config: Config, *, schema_only: bool = False) -> Database:
     """Open the configured source and expose each contract table as a view with contract names.
 
     With ``schema_only`` the caller needs only the tables' columns (`cohortlab validate`): the demo
-    source is then generated at a few entrants instead of its full size.
+    source is then a set of empty tables with the demo's columns.
     """
     con = duckdb.connect(":memory:")
     # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers

@@ -145,7 +145,6 @@ class _Project:
         return project
 
     def _open(self, check_data: bool) -> None:
-        from cohortlab.data.contract import check_contract
         from cohortlab.data.source import open_database
 
         try:
@@ -158,6 +157,8 @@ class _Project:
             return
         self.columns = dict(database.tables["accounts"].columns)
         if check_data:
+            from cohortlab.data.contract import check_contract
+
             try:
                 self.data = check_contract(database, self.config.journey, self.config.as_of)
             except CohortlabError as error:
