@@ -12,20 +12,25 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
-from cohortlab.spec.models import Journey
-from cohortlab.spec.problems import Problem
 
 
 class LTVParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    basis: Literal["earned", "modeled"] = "modeled"
+    basis: Literal["earned", "modeled"] = Field(default="modeled", validate_default=True)
     months: int = Field(default=12, ge=1, le=240)
+
+    @field_validator("basis")
+    @classmethod
+    def _available(cls, basis: str) -> str:
+        if basis == "modeled":
+            raise ValueError("'modeled' is not available in this version; use basis: earned (realized margin over "
+                             "the observed months)")
+        return basis
 
 
 def discount_factors(months: int, annual_rate: float) -> np.ndarray:
@@ -43,12 +48,6 @@ class LTV(Metric):
     @property
     def label(self) -> str:
         return f"LTV ({self.params.basis}, {self.params.months}m)"
-
-    def problems(self, journey: Journey) -> list[Problem]:
-        if self.params.basis == "modeled":
-            return [Problem(Check.BAD_PARAMETER, "ltv basis 'modeled' is not available in this version",
-                            ("basis",), "use basis: earned (realized margin over the observed months)")]
-        return []
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
         months = self.params.months

@@ -27,7 +27,7 @@ def resolve(request: MetricRequest, journey: Journey) -> tuple[Metric | None, li
     if definition is None:
         close = difflib.get_close_matches(request.metric, BY_NAME, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"the metrics are: {', '.join(BY_NAME)}"
-        where = path + ("metric",) if request.params else path
+        where = path + ("metric",) if request.mapping else path
         return None, [Problem(Check.UNKNOWN_METRIC, f"unknown metric '{request.metric}'", where, hint)]
     try:
         params = definition.Params.model_validate(request.params)

@@ -67,16 +67,23 @@ def schema_problems(model: type[BaseModel], error: ValidationError, loaded: Load
     by_path: dict[PathKey, Problem] = {}
     for item in error.errors(include_url=False):
         path = _document_path(item["loc"], model, loaded)
-        dotted = ".".join(str(part) for part in path) or "(document)"
         code, message = _code(item)
         hint = None
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):  # a tagged union: the tag is the problem
+            tag = item["ctx"]["discriminator"].strip("'")
+            path += (tag,)
+            choices = [choice.strip(" '") for choice in item["ctx"].get("expected_tags", "").split(",")]
+            message = f"'{item['ctx'].get('tag')}' is not one of {item['ctx'].get('expected_tags')}"
+            close = difflib.get_close_matches(str(item["ctx"].get("tag", "")), choices, n=1)
+            hint = f"did you mean '{close[0]}'?" if close and item["type"] == "union_tag_invalid" else None
+        dotted = ".".join(str(part) for part in path) or "(document)"
         if code is Check.UNKNOWN_KEY:
             allowed = _keys_at(model, path[:-1], loaded.data)
             close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
             message = f"unknown key '{path[-1]}'"
             hint = f"did you mean '{close[0]}'?" if close else (f"keys here are: {', '.join(allowed)}" if allowed
                                                                  else None)
-        elif code is Check.NOT_ALLOWED and isinstance(item.get("input"), str):
+        elif item["type"] == "literal_error" and isinstance(item.get("input"), str):
             choices = [choice.strip(" '") for choice in str(item.get("ctx", {}).get("expected", "")).replace(
                 " or ", ",").split(",") if choice.strip(" '")]
             close = difflib.get_close_matches(item["input"], choices, n=1)
@@ -87,6 +94,10 @@ def schema_problems(model: type[BaseModel], error: ValidationError, loaded: Load
         if previous is not None:  # another branch of a union: "a number … or 'cost'"
             by_path[path] = Problem(previous.code, f"{previous.message} or {message.removeprefix(dotted + ': ')}",
                                     path, previous.hint or hint, previous.key)
+            continue
+        if code is Check.MISSING_KEY and path:
+            parent = ".".join(str(part) for part in path[:-1]) or "the document"
+            by_path[path] = Problem(code, f"{parent}: missing required key '{path[-1]}'", path, hint)
             continue
         by_path[path] = Problem(code, f"{dotted}: {message}", path, hint, key=code is Check.UNKNOWN_KEY)
     return list(by_path.values())
@@ -153,14 +164,20 @@ def parse_model(model: type[Model], loaded: LoadedYaml, what: str) -> tuple[Mode
     """The model for a loaded document, or None with every schema problem."""
     if not isinstance(loaded.data, dict):
         kind = "empty" if loaded.data is None else f"a {type(loaded.data).__name__}, not a mapping"
-        return None, [Problem(Check.NOT_A_MAPPING, f"a {what} file must be a YAML mapping of keys to values; "
-                                                   f"this one is {kind}")]
+        return None, [Problem(Check.NOT_A_MAPPING, f"{_article(what)} {what} file must be a YAML mapping of keys "
+                                                   f"to values; this one is {kind}")]
+    problems = []
     if "file" in loaded.data:  # set by the loader, never by the user
-        return None, [Problem(Check.UNKNOWN_KEY, "unknown key 'file'", ("file",), key=True)]
+        problems.append(Problem(Check.UNKNOWN_KEY, "unknown key 'file'", ("file",), key=True))
     try:
-        return model.model_validate({**loaded.data, "file": Path(loaded.file)}), []
+        parsed = model.model_validate({**loaded.data, "file": Path(loaded.file)})
     except ValidationError as error:
-        return None, schema_problems(model, error, loaded)
+        return None, problems + schema_problems(model, error, loaded)
+    return (None, problems) if problems else (parsed, [])
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def validate_model(model: type[Model], loaded: LoadedYaml, what: str) -> Model:

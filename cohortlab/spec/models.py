@@ -18,7 +18,7 @@ TABLE_NAMES = ("accounts", "stages", "revenue", "spend", "touches", "milestones"
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ---------------------------------------------------------------------------- config
@@ -126,6 +126,7 @@ class MetricRequest(Strict):
     metric: str
     params: dict[str, Any] = Field(default_factory=dict)
     index: int = 0
+    mapping: bool = False  # written as {metric: …}: its name is at .metric
 
 
 def _metric_request(raw: Any, index: int) -> Any:
@@ -134,7 +135,8 @@ def _metric_request(raw: Any, index: int) -> Any:
         return {"metric": raw, "index": index}
     if isinstance(raw, dict):
         params = {key: value for key, value in raw.items() if key != "metric"}
-        return {**({"metric": raw["metric"]} if "metric" in raw else {}), "params": params, "index": index}
+        return {**({"metric": raw["metric"]} if "metric" in raw else {}), "params": params, "index": index,
+                "mapping": True}
     return raw
 
 

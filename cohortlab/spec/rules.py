@@ -34,7 +34,7 @@ def config_problems(config: Config) -> list[Problem]:
 def experiment_problems(experiment: Experiment, today: dt.date | None = None) -> list[Problem]:
     """Windows, overlap of the cohorts, `primary`, `mde` and `match`; the future only when ``today`` is given."""
     problems = [*_window_problems(experiment, today), *_overlap_problems(experiment)]
-    listed = {request.metric for request in experiment.metrics}
+    listed = list(dict.fromkeys(request.metric for request in experiment.metrics))
     if experiment.primary is not None and experiment.primary not in listed:
         problems.append(Problem(Check.PRIMARY_NOT_LISTED, f"primary metric '{experiment.primary}' is not among "
                                 "the experiment's metrics", ("primary",), f"the metrics are: {', '.join(listed)}"))

@@ -31,8 +31,7 @@ class LoadedYaml:
     file: str
     values: dict[PathKey, SourceLocation] = field(default_factory=dict)
     keys: dict[PathKey, SourceLocation] = field(default_factory=dict)
-    quoted: set[PathKey] = field(default_factory=set)
-    spans: dict[PathKey, tuple[yaml.Node, str]] = field(default_factory=dict)  # multi-line strings: node, source
+    spans: dict[PathKey, tuple[yaml.Node, str]] = field(default_factory=dict)  # quoted or multi-line: node, source
 
     def locate(self, path: PathKey, *, key: bool = False) -> SourceLocation:
         """The position of ``path`` (its key with ``key=True``), else of its nearest ancestor."""
@@ -52,16 +51,34 @@ class LoadedYaml:
         line; where escapes or blank lines make the mapping uncertain, its start is returned.
         """
         start = self.locate(path)
-        if path in self.spans:
-            return _locate_in_span(self.file, *self.spans[path], offset, self.data_at(path)) or start
-        shift = 1 if path in self.quoted else 0
-        return SourceLocation(start.file, start.line, start.col + shift + offset)
+        if path not in self.spans:
+            return SourceLocation(start.file, start.line, start.col + offset)
+        node, source = self.spans[path]
+        if node.start_mark.line == node.end_mark.line:  # quoted, on one line: step over escapes
+            raw = source[node.start_mark.index + 1:node.end_mark.index - 1]
+            return SourceLocation(start.file, start.line, start.col + 1 + _raw_offset(raw, node.style, offset))
+        return _locate_in_span(self.file, node, source, offset, self.data_at(path)) or start
 
     def data_at(self, path: PathKey) -> Any:
         value = self.data
         for part in path:
             value = value[part]
         return value
+
+
+def _raw_offset(raw: str, style: str, offset: int) -> int:
+    """Where character ``offset`` of a quoted scalar's value starts in its source text ``raw``."""
+    index = 0
+    for _ in range(offset):
+        if index >= len(raw):
+            break
+        if style == "'" and raw.startswith("''", index):
+            index += 2
+        elif style == '"' and raw[index] == "\\":
+            index += {"x": 4, "u": 6, "U": 10}.get(raw[index + 1:index + 2], 2)
+        else:
+            index += 1
+    return index
 
 
 def _locate_in_span(file: str, node: yaml.Node, source: str, offset: int, value: Any) -> SourceLocation | None:
@@ -118,9 +135,7 @@ class _Converter:
                 return self._collection(node, path)
             finally:
                 self.open.discard(id(node))
-        if node.style in ("'", '"'):
-            self.loaded.quoted.add(path)
-        if node.start_mark.line != node.end_mark.line and isinstance(node.value, str):
+        if node.style in ("'", '"') or node.start_mark.line != node.end_mark.line:
             self.loaded.spans[path] = (node, self.source)
         try:
             return self.scalars.construct_object(node)
