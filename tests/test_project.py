@@ -73,6 +73,10 @@ def test_demo_command_writes_a_project_that_compares(tmp_path):
     result = CliRunner().invoke(app, ["demo", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
     assert f"Next: cohortlab compare {tmp_path / 'demo' / 'experiments' / 'onboarding-v2.yaml'}" in result.output
+    # the schemas the example files' headers point to are written too, and the project validates
+    assert sorted(path.name for path in (tmp_path / "demo" / "schemas").iterdir()) == [
+        "config.schema.json", "experiment.schema.json"]
+    assert CliRunner().invoke(app, ["validate", "--strict", str(tmp_path / "demo")]).exit_code == 0
     written = compare(tmp_path / "demo" / "experiments" / "orchestrated-journey.yaml", replicates=200)
     embedded = compare(ROOT / "experiments" / "orchestrated-journey.yaml", replicates=200)
     # the Parquet project and the embedded demo are the same data: the same report numbers
