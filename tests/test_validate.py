@@ -381,3 +381,35 @@ def test_every_code_is_documented_with_its_severity():
     table = (ROOT / "docs" / "ci.md").read_text()
     for code in Check:
         assert f"| {code} | {SEVERITY.get(code, Severity.ERROR)} |" in table, code
+
+
+def test_editors_accept_the_examples_and_reject_what_validate_rejects():
+    # the schemas as an editor uses them (JSON Schema 2020-12), on the YAML as an editor reads it
+    import jsonschema
+    import yaml
+
+    schemas = json_schemas()
+    for kind, folder in (("config", "configs"), ("experiment", "experiments")):
+        validator = jsonschema.Draft202012Validator(schemas[kind], format_checker=jsonschema.FormatChecker())
+        validator.check_schema(schemas[kind])
+        for path in (ROOT / folder).glob("*.yaml"):
+            document = yaml.load(path.read_text(), Loader=yaml.BaseLoader)  # every scalar as text, like an editor
+            assert list(validator.iter_errors(_typed(document))) == [], path
+    experiment = jsonschema.Draft202012Validator(schemas["experiment"])
+    example = _typed(yaml.load((ROOT / "experiments" / "onboarding-v2.yaml").read_text(), Loader=yaml.BaseLoader))
+    for broken in ({**example, "primray": "ltv"}, {**example, "metrics": ["cca"]},
+                   {**example, "metrics": [{"metric": "ltv", "monhts": 3}]}, {**example, "mde": {"ltv": 2}}):
+        assert list(experiment.iter_errors(broken)), broken
+
+
+def _typed(value):
+    """YAML scalars read as text, typed the way the YAML language server does (numbers, booleans)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    if re.fullmatch(r"-?\d+", value):
+        return int(value)
+    if re.fullmatch(r"-?\d*\.\d+", value):
+        return float(value)
+    return {"true": True, "false": False, "null": None}.get(value, value)

@@ -106,18 +106,20 @@ class Config(Strict):
 
 
 class EntryWindow(Strict):
-    start: dt.date = Field(alias="from")
-    end: dt.date = Field(alias="to")
+    start: dt.date = Field(alias="from", description="First entry date (accounts.created_at), inclusive.")
+    end: dt.date = Field(alias="to", description="Last entry date, inclusive.")
 
 
 class CohortSpec(Strict):
-    where: str | None = None
-    entered: EntryWindow
+    where: str | None = Field(default=None, description="A filter over accounts columns, e.g. \"onboarding_flow = "
+                              "'guided_v2' AND employees >= 50\"; default: all accounts.")
+    entered: EntryWindow = Field(description="The window the cohort entered the funnel in: {from: DATE, to: DATE}.")
 
 
 class MatchSpec(Strict):
-    method: Literal["none", "exact"] = "none"
-    on: list[str] = Field(default_factory=list)
+    method: Literal["none", "exact"] = Field(default="none", description="none: a naive comparison; exact: "
+                                             "reweight the baseline within strata of the `on` columns.")
+    on: list[str] = Field(default_factory=list, description="Accounts columns to match on.")
 
 
 class MetricRequest(Strict):
@@ -141,16 +143,19 @@ def _metric_request(raw: Any, index: int) -> Any:
 
 
 class Experiment(Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="The experiment's name; equals "
+                               "the file's stem.")]
     title: str | None = None
     owner: str | None = None
     hypothesis: str | None = None
-    treatment: CohortSpec
-    baseline: CohortSpec
-    match: MatchSpec = Field(default_factory=MatchSpec)
-    metrics: list[MetricRequest] = Field(min_length=1)
-    primary: str | None = None
-    mde: dict[str, float] = Field(default_factory=dict)  # metric name -> smallest relative effect worth detecting
+    treatment: CohortSpec = Field(description="The accounts exposed to the change.")
+    baseline: CohortSpec = Field(description="The accounts to compare with, reweighted to match the treatment.")
+    match: MatchSpec = Field(default_factory=MatchSpec, description="How the baseline is matched to the treatment.")
+    metrics: list[MetricRequest] = Field(min_length=1, description="Metrics to compare: a name, or {metric: NAME, "
+                                         "PARAMETER: VALUE}.")
+    primary: str | None = Field(default=None, description="The metric the decision rests on; one of `metrics`.")
+    mde: dict[str, float] = Field(default_factory=dict, description="Metric name -> smallest relative effect worth "
+                                  "detecting (0.05 is 5%); checked by `cohortlab validate --check-data`.")
 
     file: Path | None = Field(default=None, exclude=True)
 
