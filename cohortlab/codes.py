@@ -84,6 +84,8 @@ class Check(StrEnum):
     DETECTABLE_EFFECT = "CL307"     # the effect each metric can detect with 80% power (notice)
     WINDOW_PARTLY_OUTSIDE = "CL308"  # an entry window reaching past the data's first entry or as_of (warning)
 
+    INTERNAL = "CL999"              # a check crashed on this file: a bug in cohortlab, reported, not hidden
+
 
 class Severity(StrEnum):
     ERROR = "error"

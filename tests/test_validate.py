@@ -149,11 +149,55 @@ def test_unreadable_data_is_a_notice_and_column_checks_are_skipped(demo_project)
     (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../warehouse}\n")
     write(demo_project, "cols", VALID.format(name="cols").replace("onboarding_flow = 'guided_v2'", "nope = 1"))
     result = validate([Path("experiments/cols.yaml"), Path("configs/cohortlab.yaml")])
+    # a config given brings its project's experiments along: good.yaml is checked too
     assert [(f.file, f.code, f.severity) for f in result.findings] == [
         ("configs/cohortlab.yaml", Check.NO_COLUMNS, Severity.NOTICE),
-        ("experiments/cols.yaml", Check.NO_COLUMNS, Severity.NOTICE)]
+        ("experiments/cols.yaml", Check.NO_COLUMNS, Severity.NOTICE),
+        ("experiments/good.yaml", Check.NO_COLUMNS, Severity.NOTICE)]
     assert "data folder not found" in result.findings[0].message
     assert result.exit_code(strict=True) == 0
+
+
+def test_a_config_given_checks_the_experiments_it_affects(demo_project):
+    # dropping a stage from the journey breaks an experiment that was fine: changing the config must say so
+    write(demo_project, "stage", VALID.format(name="stage").replace("metrics: [cac", "metrics: [{metric: cost_per, "
+                                                                                    "stage: opportunity}"))
+    (demo_project / "configs" / "cohortlab.yaml").write_text(
+        "source: {kind: demo}\njourney: {stages: [lead, customer], won: customer}\n")
+    result = validate([Path("configs/cohortlab.yaml")])
+    assert result.files == ("configs/cohortlab.yaml", "experiments/good.yaml", "experiments/stage.yaml")
+    assert [(f.file, f.code) for f in result.findings] == [("experiments/stage.yaml", Check.UNKNOWN_STAGE)]
+    # --config chooses the experiments' config; a config found in a folder is still judged as a config
+    (demo_project / "other.yaml").write_text("source: {kind: demo}\n")
+    assert [(f.file, f.code) for f in validate([Path(".")], config=Path("other.yaml")).findings] == []
+
+
+def test_names_are_compared_whatever_the_order_of_the_files(demo_project):
+    (demo_project / "more").mkdir()
+    for name in ("a", "b"):
+        (demo_project / "more" / f"{name}.yaml").write_text(VALID.format(name="dup"))
+    for order in (["more/a.yaml", "more/b.yaml"], ["more/b.yaml", "more/a.yaml"]):
+        found = {(f.file, f.code) for f in validate([Path(path) for path in order]).findings}
+        assert found >= {("more/a.yaml", Check.DUPLICATE_NAME), ("more/b.yaml", Check.DUPLICATE_NAME)}, order
+
+
+def test_an_experiment_named_cohortlab_is_an_experiment_and_unreadable_files_are_findings(demo_project):
+    write(demo_project, "cohortlab", VALID.format(name="cohortlab"))
+    (demo_project / "experiments" / "latin.yaml").write_bytes(b"name: caf\xe9\n")
+    result = validate([Path("experiments/cohortlab.yaml"), Path("experiments/latin.yaml")])
+    [finding] = result.findings
+    assert (finding.file, finding.code) == ("experiments/latin.yaml", Check.YAML_SYNTAX)
+    assert finding.message.startswith("cannot read experiments/latin.yaml")
+
+
+def test_check_data_on_a_config_whose_data_breaks_the_contract(project, monkeypatch):
+    path = project({"accounts": [{"account_id": "a", "created_at": "2025-01-01", "arm": "t"},
+                                 {"account_id": "a", "created_at": "2025-01-02", "arm": "b"}]},
+                   _retention_experiment(0.5), POWER_CONFIG)
+    monkeypatch.chdir(path.parent.parent)
+    [finding] = validate([Path("configs/cohortlab.yaml")], check_data=True).findings
+    assert (finding.file, finding.code, finding.path) == ("configs/cohortlab.yaml", Check.DATA_UNREADABLE, "$.source")
+    assert "column 'account_id' has 1 duplicated ids" in finding.message
 
 
 def test_paths_that_do_not_exist_and_experiments_without_config_exit_2(tmp_path, monkeypatch):
@@ -263,7 +307,9 @@ def test_examples_start_with_their_schema_header():
 def test_schema_knows_every_metric_and_rejects_unknown_keys():
     experiment = json.loads(cli("schema", "experiment")[1])
     variants = experiment["properties"]["metrics"]["items"]["anyOf"]
-    assert variants[0]["enum"] == ["cac", "cost_per", "ltv", "retention", "nrr"]
+    # by name alone only where the defaults are valid: cost_per needs a stage, ltv's default basis is not available
+    assert variants[0]["enum"] == ["cac", "retention", "nrr"]
+    assert [v["properties"]["metric"]["const"] for v in variants[1:]] == ["cac", "cost_per", "ltv", "retention", "nrr"]
     ltv = next(v for v in variants[1:] if v["properties"]["metric"] == {"const": "ltv"})
     assert ltv["properties"]["months"]["maximum"] == 240 and ltv["additionalProperties"] is False
     assert "file" not in experiment["properties"]
@@ -294,6 +340,9 @@ def test_detectable_effect_by_hand():
     assert detectable_effect(result, 0.95) == pytest.approx(0.2801585 * 0.196 / 0.1959964, rel=1e-6)
     # 90% confidence: z = 1.644854; the same interval is a larger SE
     assert detectable_effect(result, 0.90) == pytest.approx((1.644854 + 0.841621) * 0.196 / 1.644854, rel=1e-6)
+    # four metrics under Holm: the strictest step tests at 0.05 / 4, z = 2.497705
+    assert detectable_effect(result, 0.95, tests=4) == pytest.approx((2.497705 + 0.841621) * 0.196 / 1.959964,
+                                                                     rel=1e-6)
 
 
 def _retention_tables(stayers: int, churners: int):
@@ -413,3 +462,38 @@ def _typed(value):
     if re.fullmatch(r"-?\d*\.\d+", value):
         return float(value)
     return {"true": True, "false": False, "null": None}.get(value, value)
+
+
+@pytest.mark.parametrize("text, finding", [
+    ("name: x\ntitle: !!bool maybe\n", (2, 8, "CL009")),            # a tag the value does not fit
+    ("name: x\ntitle: !!timestamp abc\n", (2, 8, "CL009")),
+    ("name: x\nx: " + "[" * 80 + "]" * 80 + "\n", (2, 54, "CL001")),  # the 51st level: 4 + 50
+    ("name: x\ntitle: a\x07b\n", (2, 9, "CL001")),                  # a control character, at its position
+])
+def test_hostile_yaml_is_a_finding_not_a_crash(demo_project, text, finding):
+    write(demo_project, "hostile", text)
+    assert codes(validate([Path("experiments/hostile.yaml")]))[0][1:] == finding
+
+
+def test_an_unwritable_step_summary_warns_without_changing_the_outcome(demo_project):
+    code, out, err = cli("validate", env={"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(demo_project)})
+    assert code == 0 and out == "2 files checked, no problems\n"
+    assert err.startswith("warning: cannot append to GITHUB_STEP_SUMMARY")
+
+
+def test_junit_stays_well_formed_with_control_characters_in_a_file(demo_project):
+    write(demo_project, "ctl", VALID.format(name="ctl") + '"ke\\x01y": 1\n')
+    code, out, _ = cli("validate", "--format", "junit", "experiments/ctl.yaml")
+    assert code == 1
+    [failure] = ElementTree.fromstring(out).iter("failure")
+    assert failure.get("message") == "ke\ufffdy: unknown key 'ke\ufffdy'"
+
+
+def test_an_unfiltered_cohort_overlapping_in_time_selects_the_same_accounts(demo_project):
+    text = VALID.format(name="open").replace('where: "onboarding_flow = \'guided_v2\'", ', "").replace(
+        "from: 2024-09-01", "from: 2025-04-01").replace("to: 2025-02-28", "to: 2025-05-31")
+    write(demo_project, "open", text)
+    [finding] = validate([Path("experiments/open.yaml")]).findings
+    assert finding.code is Check.COHORTS_OVERLAP
+    assert finding.message.endswith("both windows include 2025-04-01 to 2025-05-31 and the treatment has no where "
+                                    "filter")

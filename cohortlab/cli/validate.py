@@ -46,8 +46,12 @@ def validate(
         FORMATS[chosen.value](result, sys.stdout, color)
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if chosen is Format.github and step_summary:
-            with open(step_summary, "a", encoding="utf-8") as stream:
-                stream.write(markdown_summary(result))
+            try:
+                with open(step_summary, "a", encoding="utf-8") as stream:
+                    stream.write(markdown_summary(result))
+            except OSError as error:  # the findings are out already; the summary is a courtesy
+                typer.echo(f"warning: cannot append to GITHUB_STEP_SUMMARY ({step_summary}): {error.strerror}",
+                           err=True)
     raise typer.Exit(result.exit_code(strict))
 
 

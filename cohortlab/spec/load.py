@@ -204,12 +204,17 @@ def load_experiment(path: Path) -> tuple[Experiment, LoadedYaml]:
     return experiment, loaded
 
 
+def is_config_path(path: Path) -> bool:
+    """Configs are named cohortlab.yaml or live in configs/; anything in experiments/ is an experiment."""
+    return path.parent.name != "experiments" and (path.stem == "cohortlab" or path.parent.name == "configs")
+
+
 def find_config(experiment_path: Path) -> Path:
     """The project config for an experiment: ``configs/cohortlab.yaml`` in its folder or any parent."""
     start = Path(experiment_path).resolve().parent
     for folder in (start, *start.parents):
         for candidate in CONFIG_CANDIDATES:
-            if (folder / candidate).is_file():
+            if (folder / candidate).is_file() and is_config_path(folder / candidate):
                 return folder / candidate
     raise InputError(
         f"no configs/cohortlab.yaml found above {experiment_path}",

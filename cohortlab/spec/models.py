@@ -26,7 +26,7 @@ class Strict(BaseModel):
 
 class DemoSource(Strict):
     kind: Literal["demo"]
-    seed: int = 7
+    seed: Annotated[int, Field(ge=0)] = 7
 
 
 class FilesSource(Strict):

@@ -85,12 +85,15 @@ def _overlap_problems(experiment: Experiment) -> list[Problem]:
     where = (treatment.where, baseline.where)
     path = ("baseline", "entered")
     span = f"both windows include {start} to {end}"
-    if where[0] == where[1]:
-        same = "neither has a where filter" if where[0] is None else "their where filters are the same"
+    if where[0] == where[1] or None in where:
+        if where[0] == where[1]:
+            same = "neither has a where filter" if where[0] is None else "their where filters are the same"
+        else:  # the unfiltered cohort holds every account of the other one in the shared span
+            same = f"the {COHORTS[where.index(None)]} has no where filter"
         return [Problem(Check.COHORTS_OVERLAP, f"treatment and baseline select the same accounts: {span} and "
                         f"{same}", path, "give the cohorts disjoint entry windows or filters")]
     try:
-        expressions = [parse_where(text) if text is not None else None for text in where]
+        expressions = [parse_where(text) for text in where]
     except WhereSyntaxError:
         return []  # reported with the references
     if disjoint(*expressions):
@@ -100,11 +103,9 @@ def _overlap_problems(experiment: Experiment) -> list[Problem]:
                     "make them exclusive, e.g. onboarding_flow = 'guided_v2' vs onboarding_flow = 'classic'")]
 
 
-def disjoint(first: Expr | None, second: Expr | None) -> bool:
+def disjoint(first: Expr, second: Expr) -> bool:
     """Whether two filters provably select no common row: on some column, one allows only values the other
     excludes (``=``/``IN`` against ``=``/``IN``/``!=``/``NOT IN``), looking at top-level ``AND`` terms only."""
-    if first is None or second is None:
-        return False
     allowed = [_allowed_values(first), _allowed_values(second)]
     excluded = [_excluded_values(first), _excluded_values(second)]
     for column in allowed[0].keys() & allowed[1].keys():

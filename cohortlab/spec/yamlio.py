@@ -19,6 +19,7 @@ from cohortlab.errors import InputError, SourceLocation, SpecError
 
 PathKey = tuple[str | int, ...]
 MAX_NODES = 100_000
+MAX_DEPTH = 50
 # libyaml's parser when PyYAML has it (its wheels do): the same nodes and marks, about ten times faster
 COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -121,6 +122,9 @@ class _Converter:
         self.budget = MAX_NODES
 
     def convert(self, node: yaml.Node, path: PathKey) -> Any:
+        if len(path) > MAX_DEPTH:
+            raise SpecError(f"values nested more than {MAX_DEPTH} levels deep", _mark(self.loaded.file, node),
+                            code=Check.YAML_SYNTAX)
         self.budget -= 1
         if self.budget < 0:  # aliases can expand a short file exponentially
             raise SpecError(f"the document expands to more than {MAX_NODES:,} values", _mark(self.loaded.file, node),
@@ -139,7 +143,8 @@ class _Converter:
             self.loaded.spans[path] = (node, self.source)
         try:
             return self.scalars.construct_object(node)
-        except ValueError as error:  # e.g. a timestamp such as 2025-02-30
+        except (ValueError, KeyError, AttributeError, TypeError, yaml.YAMLError) as error:
+            # e.g. a timestamp such as 2025-02-30, or an explicit tag on a value it does not fit (!!bool maybe)
             raise SpecError(f"invalid YAML value '{node.value}': {error}", _mark(self.loaded.file, node),
                             code=Check.BAD_FORMAT) from None
 
@@ -152,7 +157,7 @@ class _Converter:
                                     code=Check.YAML_SYNTAX)
                 try:
                     key = self.scalars.construct_object(key_node)
-                except ValueError:
+                except (ValueError, KeyError, AttributeError, TypeError, yaml.YAMLError):
                     key = key_node.value
                 if not isinstance(key, (str, int)) or isinstance(key, bool):
                     # YAML 1.1 reads keys such as `on` or `yes` as booleans; a key is its text
@@ -174,6 +179,11 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
         mark = error.problem_mark or error.context_mark
         location = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
         raise SpecError(f"invalid YAML: {error.problem or error.context}", location, code=Check.YAML_SYNTAX) from None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow: position from its offset
+        before = text[:error.position]
+        location = SourceLocation(file, before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1)
+        raise SpecError(f"invalid YAML: {error.reason} (character {error.character!r})", location,
+                        code=Check.YAML_SYNTAX) from None
     except yaml.YAMLError as error:
         raise SpecError(f"invalid YAML: {error}", SourceLocation(file, 1, 1), code=Check.YAML_SYNTAX) from None
     if node is not None:

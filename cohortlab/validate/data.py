@@ -17,7 +17,7 @@ from cohortlab.data.contract import CheckedData
 from cohortlab.errors import CohortlabError
 from cohortlab.metrics.registry import resolve
 from cohortlab.report.build import Overrides, run
-from cohortlab.report.model import MetricResult
+from cohortlab.report.model import MetricResult, Settings
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.problems import Problem
 from cohortlab.spec.rules import COHORTS
@@ -28,11 +28,7 @@ POWER = 0.80
 MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline in their stratum
 
 
-def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData | None,
-                  error: CohortlabError | None) -> list[Problem]:
-    if data is None:
-        return [Problem(Check.DATA_UNREADABLE, f"the data cannot be checked: {error.message if error else 'no data'}",
-                        hint=error.hint if error else None)]
+def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData) -> list[Problem]:
     problems = _window_problems(experiment, data)
     if any(problem.code is Check.WINDOW_OUTSIDE_DATA for problem in problems):
         return problems
@@ -56,7 +52,7 @@ def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, da
                                     f"({treatment.accounts - treatment.dropped_unmatched:,} of "
                                     f"{treatment.accounts:,}) have a baseline account in their stratum",
                                     ("match", "on"), "match on fewer or coarser columns"))
-    problems += _metric_problems(experiment, config, report.results, report.settings.confidence)
+    problems += _metric_problems(experiment, config, report.results, report.settings)
     return problems
 
 
@@ -78,39 +74,48 @@ def _window_problems(experiment: Experiment, data: CheckedData) -> list[Problem]
     return problems
 
 
-def detectable_effect(result: MetricResult, confidence: float, power: float = POWER) -> float:
-    """The smallest relative effect detectable with ``power`` in a two-sided test at ``confidence``:
-    ``(z_{1-α/2} + z_power) × SE``, the SE read off the relative interval's width."""
+def detectable_effect(result: MetricResult, confidence: float, tests: int = 1, power: float = POWER) -> float:
+    """The smallest relative effect detectable with ``power`` in a two-sided test at ``confidence``, among
+    ``tests`` tests: ``(z_{1-α/(2m)} + z_power) × SE``, the SE read off the relative interval's width.
+
+    With m > 1 this is the Bonferroni level, the strictest step of Holm's procedure (the first
+    p-value it compares): conservative, so the figure is what any metric can be sure to reach.
+    """
     low, high = result.ci_relative
-    z_alpha = norm.ppf(1 - (1 - confidence) / 2)
-    standard_error = (high - low) / (2 * z_alpha)
+    z_interval = norm.ppf(1 - (1 - confidence) / 2)
+    z_alpha = norm.ppf(1 - (1 - confidence) / (2 * tests))
+    standard_error = (high - low) / (2 * z_interval)
     return float((z_alpha + norm.ppf(power)) * standard_error)
 
 
 def _metric_problems(experiment: Experiment, config: Config, results: tuple[MetricResult, ...],
-                     confidence: float) -> list[Problem]:
+                     settings: Settings) -> list[Problem]:
     indexes = {}
     for request in experiment.metrics:
         metric, _ = resolve(request, config.journey)
         if metric is not None:
             indexes.setdefault((metric.name, tuple(metric.param_values().values())), request.index)
     problems = []
+    tests = 1 if settings.correction == "none" else sum(result.status is Status.OK for result in results)
+    level = "" if tests == 1 else f", at the {settings.correction} level for {tests} metrics"
     for result in results:
         path = ("metrics", indexes[(result.metric, tuple(result.params.values()))])
         if result.status is Status.UNAVAILABLE:
             problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label} cannot be computed: {result.reason}",
                                     path))
             continue
-        effect = detectable_effect(result, confidence)
+        effect = detectable_effect(result, settings.confidence, tests)
         if not math.isfinite(effect):
+            problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label}: no relative effect can be "
+                                    f"estimated (the baseline is {result.baseline:g})", path))
             continue
         sizes = f"{result.n['treatment']:,} treatment and {result.n['baseline']:,} baseline accounts"
         problems.append(Problem(Check.DETECTABLE_EFFECT, f"{result.label}: the smallest effect detectable with "
-                                f"{POWER:.0%} power is {effect:.1%} ({sizes})", path))
+                                f"{POWER:.0%} power is {effect:.1%} ({sizes}{level})", path))
         wanted = experiment.mde.get(result.metric)
         if wanted is not None and wanted < effect:
             problems.append(Problem(Check.UNDERPOWERED, f"mde for {result.label} is {wanted:.1%}, below the "
-                                    f"{effect:.1%} these cohorts can detect with {POWER:.0%} power ({sizes})",
+                                    f"{effect:.1%} these cohorts can detect with {POWER:.0%} power ({sizes}{level})",
                                     ("mde", result.metric), "lengthen the entry windows, or raise mde to what "
                                     "the cohorts can detect"))
     return problems

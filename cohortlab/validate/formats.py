@@ -28,7 +28,7 @@ def text(result: Result, stream: TextIO, color: bool) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=True,
+    console = Console(file=stream, no_color=not color, highlight=False, soft_wrap=True, emoji=False,
                       force_terminal=color, color_system="standard" if color else None)
     for finding in result.findings:
         severity = "" if finding.severity is Severity.ERROR else f"{finding.severity}: "
@@ -85,6 +85,12 @@ def markdown_summary(result: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold (control characters from a broken file)."""
+    return "".join(c if c in "\t\n\r" or " " <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c > "\uffff"
+                   else "\ufffd" for c in value)
+
+
 def junit(result: Result, stream: TextIO, color: bool) -> None:
     """JUnit XML: a test suite per file, a failing test case per error or warning, a passing one if clean."""
     failing = (Severity.ERROR, Severity.WARNING)
@@ -96,11 +102,12 @@ def junit(result: Result, stream: TextIO, color: bool) -> None:
         if not findings:
             ElementTree.SubElement(suite, "testcase", classname=file, name="valid")
         for finding in findings:
-            case = ElementTree.SubElement(suite, "testcase", classname=file,
-                                          name=f"{finding.code} {finding.path} ({finding.line}:{finding.col})")
-            failure = ElementTree.SubElement(case, "failure", type=str(finding.code), message=finding.message)
-            failure.text = f"{finding.location}: {finding.code} {finding.message}" + (
-                f"\nhint: {finding.hint}" if finding.hint else "")
+            case = ElementTree.SubElement(suite, "testcase", classname=_xml_text(file), name=_xml_text(
+                f"{finding.code} {finding.path} ({finding.line}:{finding.col})"))
+            failure = ElementTree.SubElement(case, "failure", type=str(finding.code),
+                                             message=_xml_text(finding.message))
+            failure.text = _xml_text(f"{finding.location}: {finding.code} {finding.message}" + (
+                f"\nhint: {finding.hint}" if finding.hint else ""))
         tests, failures = max(len(findings), 1), len(findings)
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cohortlab.codes import Check, Severity
+from cohortlab.data.contract import CheckedData
 from cohortlab.errors import CohortlabError, InputError, SpecError, SourceLocation
 from cohortlab.spec.cohorts import match_problems, where_problems
-from cohortlab.spec.load import CONFIG_CANDIDATES, find_config, parse_model
+from cohortlab.spec.load import CONFIG_CANDIDATES, find_config, is_config_path, parse_model
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.problems import Problem
 from cohortlab.spec.rules import COHORTS, config_problems, experiment_problems
@@ -34,29 +35,51 @@ def validate(paths: Sequence[Path] = (), *, config: Path | None = None, check_da
              today: dt.date | None = None) -> Result:
     """Check the given configs and experiments (files or project folders; none: the current folder).
 
+    A config given is checked with every experiment of its project (what it means is what
+    they compute), unless ``config`` is given: that chooses the config of the experiments.
     Raises :class:`InputError` for a path that does not exist or an experiment without a project config.
     """
     today = today or dt.date.today()
-    targets = [target for path in (paths or [Path(".")]) for target in _expand(Path(path))]
+    targets = list(dict.fromkeys(target for path in (paths or [Path(".")]) for target in _expand(Path(path))))
     projects: dict[Path, _Project] = {}
-    findings: list[Finding] = []
-    for target in dict.fromkeys(targets):
-        config_path = config or (target if _is_config(target) else find_config(target))
+
+    def project_of(config_path: Path) -> _Project:
         key = config_path.resolve()
         if key not in projects:
             projects[key] = _Project.load(config_path, check_data)
-        project = projects[key]
-        if target.resolve() == key:
+        return projects[key]
+
+    checks: dict[Path, tuple[Path, _Project]] = {}
+    for target in targets:
+        if is_config_path(target):
+            project = project_of(target)
             project.reported = True
+            for experiment in _yaml_files(project.root / "experiments") if config is None else []:
+                checks.setdefault(experiment.resolve(), (experiment, project))
         else:
-            project.experiments.add(target.resolve())
-            findings += _check_experiment(target, project, check_data, today)
+            checks.setdefault(target.resolve(), (target, project_of(config or find_config(target))))
+    for key, (_, project) in checks.items():  # every file being checked, before any name is compared
+        project.experiments.add(key)
+    findings: list[Finding] = []
+    for target, project in checks.values():
+        findings += _isolated(_check_experiment, target, project, check_data, today)
     for project in projects.values():
         if project.reported or any(finding.severity is Severity.ERROR for finding in project.findings):
             findings += project.findings
-    files = [_display(target) for target in dict.fromkeys(targets)]
-    files += [finding.file for finding in findings if finding.file not in files]  # a config with errors
+    files = [_display(path) for path in [*(t for t in targets if is_config_path(t)), *(t for t, _ in checks.values())]]
+    files += [finding.file for finding in findings]  # a config with errors that was not given
     return Result(tuple(dict.fromkeys(files)), tuple(sorted(set(findings))))
+
+
+def _isolated(check, target: Path, *args) -> list[Finding]:
+    """A check's findings; a check that crashes is reported as an internal error on its file, not a lost run."""
+    try:
+        return check(target, *args)
+    except CohortlabError:
+        raise
+    except Exception as error:  # a bug in a check: say so, and go on with the other files
+        return [Finding(_display(target), 1, 1, Check.INTERNAL, f"internal error while checking this file: "
+                        f"{type(error).__name__}: {error}", hint="please report it, with the file")]
 
 
 def _expand(path: Path) -> list[Path]:
@@ -79,10 +102,6 @@ def _yaml_files(folder: Path) -> list[Path]:
         if folder.is_dir() else []
 
 
-def _is_config(path: Path) -> bool:
-    return path.stem == "cohortlab" or path.parent.name == "configs"
-
-
 def _display(path: Path) -> str:
     """A path as the user would write it: relative to the current folder when inside it."""
     try:
@@ -93,7 +112,9 @@ def _display(path: Path) -> str:
 
 def _load(path: Path) -> tuple[LoadedYaml | None, list[Finding]]:
     try:
-        return load_yaml(path), []
+        return load_yaml(Path(_display(path))), []  # messages and positions name the file as the user does
+    except InputError as error:  # unreadable (e.g. not UTF-8): a finding on that file, not the end of the run
+        return None, [Finding(_display(path), 1, 1, Check.YAML_SYNTAX, error.message, hint=error.hint)]
     except SpecError as error:
         location = error.location or SourceLocation(_display(path), 1, 1)
         return None, [Finding(_display(path), location.line, location.col, Check(error.code), error.message,
@@ -122,8 +143,7 @@ class _Project:
     findings: list[Finding]
     columns: dict[str, str] | None = None
     no_columns: str = ""                       # why the columns could not be read
-    data: object = None                        # CheckedData, opened once for --check-data
-    data_error: CohortlabError | None = None
+    data: CheckedData | None = None            # opened and checked once, for --check-data
     reported: bool = False
     experiments: set[Path] = field(default_factory=set)
     _names: dict[str, list[Path]] | None = None
@@ -145,24 +165,30 @@ class _Project:
         return project
 
     def _open(self, check_data: bool) -> None:
+        """Read the accounts columns (and with ``check_data`` open and check the data); say why not."""
         from cohortlab.data.source import open_database
 
         try:
             database = open_database(self.config, schema_only=not check_data)
-        except CohortlabError as error:
-            self.no_columns, self.data_error = error.message, error
-            self.findings.append(Finding.of(Problem(
-                Check.NO_COLUMNS, f"accounts columns not read, so `where` and `match` columns are not checked: "
-                f"{error.message}", ("source",)), self.loaded, _display(self.path)))
-            return
-        self.columns = dict(database.tables["accounts"].columns)
-        if check_data:
-            from cohortlab.data.contract import check_contract
+            self.columns = dict(database.tables["accounts"].columns)
+            if check_data:
+                from cohortlab.data.contract import check_contract
 
-            try:
                 self.data = check_contract(database, self.config.journey, self.config.as_of)
-            except CohortlabError as error:
-                self.data_error = error
+        except InputError as error:  # the source is not here (CI without the warehouse): a notice
+            self.no_columns = error.message
+            code, message = Check.NO_COLUMNS, ("accounts columns not read, so `where` and `match` columns are "
+                                               f"not checked: {error.message}")
+            if check_data:
+                code, message = Check.DATA_UNREADABLE, f"--check-data cannot open the data: {error.message}"
+            self._add(Problem(code, message, ("source",), error.hint))
+        except CohortlabError as error:  # the source opened but breaks the contract or the table mapping
+            self.no_columns = self.no_columns or error.message
+            self._add(Problem(Check.DATA_UNREADABLE, error.message, ("tables",) if "tables." in error.message
+                              else ("source",), error.hint))
+
+    def _add(self, problem: Problem) -> None:
+        self.findings.append(Finding.of(problem, self.loaded, _display(self.path)))
 
     def document(self, path: Path) -> tuple[LoadedYaml | None, list[Finding]]:
         """A file parsed once per run, whether for its name or to check it."""
@@ -204,7 +230,8 @@ def _check_experiment(path: Path, project: _Project, check_data: bool, today: dt
         if check_data and not any(problem.severity is Severity.ERROR for problem in problems):
             from cohortlab.validate.data import data_problems
 
-            problems += data_problems(experiment, loaded, project.config, project.data, project.data_error)
+            if project.data is not None:  # else the config carries why the data cannot be checked
+                problems += data_problems(experiment, loaded, project.config, project.data)
     return [Finding.of(problem, loaded, display) for problem in _gate(problems)]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import ValidationError
+
 from cohortlab.metrics.registry import METRICS
 from cohortlab.spec.models import Config, Experiment
 
@@ -27,8 +29,8 @@ def header(kind: str, schemas: str = "../schemas") -> str:
 
 
 def _metric_entry() -> dict[str, Any]:
-    names = [metric.name for metric in METRICS]
-    variants: list[dict[str, Any]] = [{"type": "string", "enum": names, "description": "A metric with its default "
+    bare = [metric.name for metric in METRICS if _defaults_valid(metric)]
+    variants: list[dict[str, Any]] = [{"type": "string", "enum": bare, "description": "A metric with its default "
                                        "parameters."}]
     for metric in METRICS:
         params = metric.Params.model_json_schema()
@@ -40,6 +42,15 @@ def _metric_entry() -> dict[str, Any]:
             "additionalProperties": False,
         })
     return {"anyOf": variants}
+
+
+def _defaults_valid(metric) -> bool:
+    """Whether a metric can be written by name alone (its parameters all have valid defaults)."""
+    try:
+        metric.Params.model_validate({})
+    except ValidationError:
+        return False
+    return True
 
 
 def experiment_schema() -> dict[str, Any]:
