@@ -6,7 +6,6 @@ that never convert raises CAC.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Journey
-from cohortlab.spec.problems import Problem
+from cohortlab.spec.problems import Problem, did_you_mean
 
 
 def _cost(panel: Panel) -> np.ndarray | Unavailable:
@@ -98,8 +97,7 @@ class CostPer(_CostPerAccount):
     def problems(self, journey: Journey) -> list[Problem]:
         if self.params.stage in journey.stages:
             return []
-        close = difflib.get_close_matches(self.params.stage, journey.stages, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"the journey stages are: {', '.join(journey.stages)}"
+        hint = did_you_mean(self.params.stage, journey.stages, f"the journey stages are: {', '.join(journey.stages)}")
         return [Problem(Check.UNKNOWN_STAGE, f"cost_per: unknown stage '{self.params.stage}'", ("stage",), hint)]
 
     def reached(self, panel: Panel) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 from pydantic import ValidationError
 
 from cohortlab.codes import Check
@@ -13,7 +11,7 @@ from cohortlab.metrics.ltv import LTV
 from cohortlab.metrics.nrr import NRR
 from cohortlab.metrics.retention import Retention
 from cohortlab.spec.models import Experiment, Journey, MetricRequest
-from cohortlab.spec.problems import Problem, raise_first
+from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.yamlio import LoadedYaml
 
 METRICS: tuple[type[Metric], ...] = (CAC, CostPer, LTV, Retention, NRR)
@@ -25,8 +23,7 @@ def resolve(request: MetricRequest, journey: Journey) -> tuple[Metric | None, li
     path = ("metrics", request.index)
     definition = BY_NAME.get(request.metric)
     if definition is None:
-        close = difflib.get_close_matches(request.metric, BY_NAME, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"the metrics are: {', '.join(BY_NAME)}"
+        hint = did_you_mean(request.metric, BY_NAME, f"the metrics are: {', '.join(BY_NAME)}")
         where = path + ("metric",) if request.mapping else path
         return None, [Problem(Check.UNKNOWN_METRIC, f"unknown metric '{request.metric}'", where, hint)]
     try:
@@ -43,9 +40,8 @@ def _parameter_problem(request: MetricRequest, definition: type[Metric], item: d
     name = str(item["loc"][0]) if item["loc"] else ""
     if item["type"] == "extra_forbidden":
         names = list(definition.Params.model_fields)
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = (f"did you mean '{close[0]}'?" if close else
-                f"its parameters are: {', '.join(names)}" if names else f"{request.metric} takes no parameters")
+        hint = did_you_mean(name, names, f"its parameters are: {', '.join(names)}" if names
+                            else f"{request.metric} takes no parameters")
         return Problem(Check.UNKNOWN_PARAMETER, f"metric '{request.metric}' has no parameter '{name}'",
                        path + (name,), hint, key=True)
     message = item["msg"].removeprefix("Value error, ")

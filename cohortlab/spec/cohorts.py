@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass
 
 from cohortlab.codes import Check
 from cohortlab.spec.models import CohortSpec, Experiment
-from cohortlab.spec.problems import Problem, raise_first
+from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.rules import COHORTS
 from cohortlab.spec.types import type_family, value_family
 from cohortlab.spec.where import (And, Between, Comparison, Expr, InList, Literal, Not, Or, WhereSyntaxError,
@@ -59,10 +58,9 @@ def match_problems(experiment: Experiment, columns: list[str]) -> list[Problem]:
     problems = []
     for index, name in enumerate(experiment.match.on):
         if name not in columns:
-            close = difflib.get_close_matches(name, columns, n=1)
             problems.append(Problem(Check.UNKNOWN_COLUMN, f"match.on: unknown column '{name}' in accounts",
-                                    ("match", "on", index), f"did you mean '{close[0]}'?" if close
-                                    else f"accounts columns are: {', '.join(columns)}"))
+                                    ("match", "on", index),
+                                    did_you_mean(name, columns, f"accounts columns are: {', '.join(columns)}")))
     return problems
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from pathlib import Path
@@ -13,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from cohortlab.codes import Check
 from cohortlab.errors import InputError
 from cohortlab.spec.models import Config, Experiment
-from cohortlab.spec.problems import Problem, raise_first
+from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.rules import config_problems, experiment_problems
 from cohortlab.spec.yamlio import LoadedYaml, PathKey, load_yaml
 
@@ -74,20 +73,17 @@ def schema_problems(model: type[BaseModel], error: ValidationError, loaded: Load
             path += (tag,)
             choices = [choice.strip(" '") for choice in item["ctx"].get("expected_tags", "").split(",")]
             message = f"'{item['ctx'].get('tag')}' is not one of {item['ctx'].get('expected_tags')}"
-            close = difflib.get_close_matches(str(item["ctx"].get("tag", "")), choices, n=1)
-            hint = f"did you mean '{close[0]}'?" if close and item["type"] == "union_tag_invalid" else None
+            if item["type"] == "union_tag_invalid":
+                hint = did_you_mean(str(item["ctx"]["tag"]), choices)
         dotted = ".".join(str(part) for part in path) or "(document)"
         if code is Check.UNKNOWN_KEY:
             allowed = _keys_at(model, path[:-1], loaded.data)
-            close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
             message = f"unknown key '{path[-1]}'"
-            hint = f"did you mean '{close[0]}'?" if close else (f"keys here are: {', '.join(allowed)}" if allowed
-                                                                 else None)
+            hint = did_you_mean(str(path[-1]), allowed, f"keys here are: {', '.join(allowed)}" if allowed else None)
         elif item["type"] == "literal_error" and isinstance(item.get("input"), str):
             choices = [choice.strip(" '") for choice in str(item.get("ctx", {}).get("expected", "")).replace(
                 " or ", ",").split(",") if choice.strip(" '")]
-            close = difflib.get_close_matches(item["input"], choices, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else None
+            hint = did_you_mean(item["input"], choices)
         elif item["type"] == "string_pattern_mismatch" and path[-1:] == ("name",):
             message = "a name uses lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
         previous = by_path.get(path)

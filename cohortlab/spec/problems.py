@@ -6,6 +6,7 @@ problem of a stage at once while `compare` stops at the first error (:func:`rais
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,12 @@ class Problem:
         if self.offset is not None:
             return loaded.locate_in_text(self.path, self.offset)
         return loaded.locate(self.path, key=self.key)
+
+
+def did_you_mean(word: str, choices: Iterable[str], otherwise: str | None = None) -> str | None:
+    """A hint naming the closest of ``choices`` to ``word``, else ``otherwise``."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean '{close[0]}'?" if close else otherwise
 
 
 def json_path(path: PathKey) -> str:

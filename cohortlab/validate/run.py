@@ -177,11 +177,11 @@ class _Project:
                 self.data = check_contract(database, self.config.journey, self.config.as_of)
         except InputError as error:  # the source is not here (CI without the warehouse): a notice
             self.no_columns = error.message
-            code, message = Check.NO_COLUMNS, ("accounts columns not read, so `where` and `match` columns are "
-                                               f"not checked: {error.message}")
             if check_data:
-                code, message = Check.DATA_UNREADABLE, f"--check-data cannot open the data: {error.message}"
-            self._add(Problem(code, message, ("source",), error.hint))
+                self._add(Problem(Check.DATA_UNREADABLE, f"--check-data cannot open the data: {error.message}",
+                                  ("source",), error.hint))
+            else:
+                self._add(_no_columns(error.message, ("source",), error.hint))
         except CohortlabError as error:  # the source opened but breaks the contract or the table mapping
             self.no_columns = self.no_columns or error.message
             self._add(Problem(Check.DATA_UNREADABLE, error.message, ("tables",) if "tables." in error.message
@@ -247,9 +247,13 @@ def _references(experiment: Experiment, project: _Project) -> list[Problem]:
         written = [(name, "where") for name in COHORTS if getattr(experiment, name).where is not None]
         written += [("match", "on")] if experiment.match.on else []
         if written:
-            problems.append(Problem(Check.NO_COLUMNS, "accounts columns not read, so `where` and `match` columns "
-                                    f"are not checked: {project.no_columns}", written[0]))
+            problems.append(_no_columns(project.no_columns, written[0]))
     return problems
+
+
+def _no_columns(reason: str, path: tuple, hint: str | None = None) -> Problem:
+    return Problem(Check.NO_COLUMNS, f"accounts columns not read, so `where` and `match` columns are not checked: "
+                   f"{reason}", path, hint)
 
 
 def _name_problems(experiment: Experiment, path: Path, project: _Project) -> list[Problem]:
