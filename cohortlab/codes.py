@@ -62,6 +62,7 @@ class Check(StrEnum):
     UNKNOWN_MDE_METRIC = "CL108"    # an `mde` key that is not among the experiment's metrics
     PRIMARY_NOT_LISTED = "CL109"    # `primary` is not among the experiment's metrics
     NO_COLUMNS = "CL110"            # the accounts columns could not be read; column checks skipped (notice)
+    COLUMN_TYPE = "CL111"           # a `match` column of a type the method cannot use
 
     NAME_MISMATCH = "CL201"         # the file stem differs from `name`
     DUPLICATE_NAME = "CL202"        # two experiments share a name
@@ -72,7 +73,7 @@ class Check(StrEnum):
     COHORTS_MAY_OVERLAP = "CL207"   # windows overlap and the filters are not provably disjoint (warning)
     METRIC_TWICE = "CL208"          # the same metric with the same parameters listed twice
     BAD_MDE = "CL209"               # an `mde` that is not a sensible relative effect
-    MATCH_SPEC = "CL210"            # `match` method and `on` that do not fit together
+    MATCH_SPEC = "CL210"            # `match` keys that do not fit the method, or cutpoints out of order
     JOURNEY = "CL211"               # journey stages repeated, or `won` not among them
 
     DATA_UNREADABLE = "CL301"       # the data source cannot be opened or breaks the contract

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cohortlab.match.balance import balance_table
-from cohortlab.match.weights import effective_size, match
+from cohortlab.match import effective_size, match
 from cohortlab.spec.models import MatchSpec
 
 # treated: strata A, A, B, C ; baseline: A, A, A, A, B, D, D, D

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from cohortlab.codes import Status, WarningCode
+from cohortlab.errors import DataError
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database
 from cohortlab.match.balance import balance_table
-from cohortlab.match.weights import Matching, effective_size, match
+from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.metrics.estimation import estimate_replicates
 from cohortlab.metrics.registry import resolve_all
@@ -78,17 +79,17 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     column_types = data.db.tables["accounts"].columns
     filters = cohort_filters(experiment, column_types, loaded)
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                       list(experiment.match.on))
+                                       experiment.match.column_names())
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
-    matching = match(experiment.match, panel.treated, panel.covariates)
+    matching = match_panel(experiment, panel)
     weights = matching.weights()
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of)
 
     results = _estimate(metrics, panel, matching, weights, context, settings, progress)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
                  for result in results if result.status is Status.UNAVAILABLE]
-    summary = _matching_summary(experiment, panel, matching, weights, defaults.max_smd)
-    warnings += _matching_warnings(summary, panel, weights)
+    summary = _matching_summary(panel, matching, weights, defaults.max_smd)
+    warnings += _matching_warnings(summary, panel)
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary),
@@ -117,7 +118,7 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             prepared[metric.key] = (metric, inputs)
 
     # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
-    counts = replicate_counts(matching.stratum * 2 + treated, settings.replicates, settings.seed)
+    counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
     replicates = estimate_replicates(prepared, treated, matching.replicate_weights, counts, settings.replicates + 1,
                                      progress)
     comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
@@ -170,7 +171,7 @@ def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> 
     cohorts = {}
     for cohort in filters:
         rows = panel.treated if cohort.name == "treatment" else ~panel.treated
-        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None
+        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None  # treated weigh 0 only when dropped
         cohorts[cohort.name] = CohortSummary(
             accounts=int(rows.sum()), customers=int(np.sum(rows & panel.won)),
             effective_size=effective_size(weights[rows]), where=cohort.description,
@@ -179,24 +180,39 @@ def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> 
     return cohorts
 
 
-def _matching_summary(experiment: Experiment, panel: Panel, matching: Matching, weights: np.ndarray,
-                      max_smd: float) -> MatchingSummary:
-    rows = balance_table(panel.covariates, panel.treated, weights)
+def match_panel(experiment: Experiment, panel: Panel) -> Matching:
+    """Match the panel's baseline to its treatment cohort; a propensity model that cannot be fitted is a
+    DataError naming the experiment's covariates."""
+    try:
+        return match(experiment.match, panel.treated, panel.covariates)
+    except MatchingError as error:
+        raise DataError(f"{experiment.file}: match: {error}", hint=error.hint) from None
+
+
+def _matching_summary(panel: Panel, matching: Matching, weights: np.ndarray, max_smd: float) -> MatchingSummary:
+    rows = balance_table({name: panel.covariates[name] for name in matching.columns}, panel.treated, weights)
     worst = [abs(row.smd_after) for row in rows if np.isfinite(row.smd_after)]
     balanced = bool(max(worst) <= max_smd) if worst else None  # None: nothing to compare (no covariates, or a cohort is empty)
-    return MatchingSummary(matching.method, tuple(experiment.match.on), balanced, max_smd, matching.n_strata,
-                           tuple(rows))
+    dropped = int(np.sum(matching.dropped(weights)))
+    treated = int(panel.treated.sum())
+    if matching.method == "none":
+        estimand = "none: the unadjusted difference between the cohorts"
+    elif dropped:
+        estimand = f"ATT on the {treated - dropped:,} supported treatment accounts ({dropped:,} dropped)"
+    else:
+        estimand = f"ATT on all {treated:,} treatment accounts"
+    return MatchingSummary(matching.method, matching.columns, balanced, max_smd, estimand, dropped,
+                           matching.subclasses(weights), matching.facts, tuple(rows))
 
 
-def _matching_warnings(summary: MatchingSummary, panel: Panel, weights: np.ndarray) -> list[ReportWarning]:
+def _matching_warnings(summary: MatchingSummary, panel: Panel) -> list[ReportWarning]:
     warnings = []
     treated = int(panel.treated.sum())
-    dropped = int(np.sum(panel.treated & (weights == 0)))
-    if dropped:
+    if summary.dropped:
         warnings.append(ReportWarning(str(WarningCode.UNMATCHED_TREATED),
-                                      f"{dropped} of {treated} treatment accounts ({dropped / treated:.1%}) have no "
-                                      "baseline account in their stratum and were dropped; results are for the "
-                                      "supported treatment accounts (ATT)"))
+                                      f"{summary.dropped:,} of {treated:,} treatment accounts "
+                                      f"({summary.dropped / treated:.1%}) have no baseline account to match and "
+                                      "were dropped; results are for the supported treatment accounts (ATT)"))
     if summary.balanced is False:
         worst = max(summary.balance, key=lambda row: abs(row.smd_after) if np.isfinite(row.smd_after) else 0.0)
         warnings.append(ReportWarning(str(WarningCode.UNBALANCED),

@@ -49,10 +49,13 @@ class CohortSummary:
 @dataclass(frozen=True)
 class MatchingSummary:
     method: str
-    on: tuple[str, ...]
+    covariates: tuple[str, ...]     # the accounts columns matching used
     balanced: bool | None
     max_smd: float
-    strata: int
+    estimand: str
+    dropped: int                    # treatment accounts without support
+    subclasses: int                 # strata (exact, cem) or matched sets (nearest neighbour)
+    settings: dict[str, Any]        # what the method fixed: cutpoints, caliper, score terms…
     balance: tuple[BalanceRow, ...]
 
 

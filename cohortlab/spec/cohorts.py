@@ -53,23 +53,37 @@ def where_problems(name: str, cohort: CohortSpec, column_types: dict[str, str] |
     return problems
 
 
-def match_problems(experiment: Experiment, columns: list[str]) -> list[Problem]:
-    """Matching columns that the accounts table does not have."""
+def match_problems(experiment: Experiment, column_types: dict[str, str]) -> list[Problem]:
+    """Matching columns that the accounts table does not have (CL106), or that cannot be used as numbers where
+    the method needs numbers (CL111)."""
+    match = experiment.match
+    columns = list(column_types)
     problems = []
-    for index, name in enumerate(experiment.match.on):
+    for path, name in match.columns():
+        where = f"match.{path[0]}"
         if name not in columns:
-            problems.append(Problem(Check.UNKNOWN_COLUMN, f"match.on: unknown column '{name}' in accounts",
-                                    ("match", "on", index),
-                                    did_you_mean(name, columns, f"accounts columns are: {', '.join(columns)}")))
+            problems.append(Problem(Check.UNKNOWN_COLUMN, f"{where}: unknown column '{name}' in accounts",
+                                    ("match", *path), did_you_mean(name, columns, f"accounts columns are: "
+                                                                   f"{', '.join(columns)}"), key=path[0] == "coarsen"))
+            continue
+        family = type_family(column_types[name])
+        if path[0] == "coarsen" and family != "number":
+            problems.append(Problem(Check.COLUMN_TYPE, f"{where}: '{name}' is {family or column_types[name]}, and "
+                                    "only numbers can be cut into bins", ("match", *path),
+                                    f"match it exactly instead: on: [{name}]", key=True))
+        elif path[0] == "covariates" and family not in ("number", "text", "boolean"):
+            problems.append(Problem(Check.COLUMN_TYPE, f"{where}: '{name}' is {family or column_types[name]}; a "
+                                    "covariate is a number, text or a boolean", ("match", *path),
+                                    "derive a number from it (e.g. days since a date) in the accounts table"))
     return problems
 
 
 def cohort_filters(experiment: Experiment, column_types: dict[str, str], loaded: LoadedYaml | None
                    ) -> list[CohortFilter]:
-    """Both cohorts as SQL filters; the first problem with a `where` or `match.on` column raises."""
+    """Both cohorts as SQL filters; the first problem with a `where` or `match` column raises."""
     problems = [problem for name in COHORTS for problem in where_problems(name, getattr(experiment, name),
                                                                           column_types)]
-    raise_first(problems + match_problems(experiment, list(column_types)), loaded)
+    raise_first(problems + match_problems(experiment, column_types), loaded)
     return [_cohort_filter(name, getattr(experiment, name), list(column_types)) for name in COHORTS]
 
 

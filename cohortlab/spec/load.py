@@ -87,6 +87,11 @@ def schema_problems(model: type[BaseModel], error: ValidationError, loaded: Load
         elif item["type"] == "string_pattern_mismatch" and path[-1:] == ("name",):
             message = "a name uses lowercase letters, digits, '-', '_' and '.', starting with a letter or digit"
         previous = by_path.get(path)
+        if previous is not None and {previous.code, code} == {Check.WRONG_TYPE, Check.OUT_OF_RANGE}:
+            # the value has one branch's type but is out of its range: that is the problem to report
+            if code is Check.OUT_OF_RANGE:
+                by_path[path] = Problem(code, f"{dotted}: {message}", path, hint)
+            continue
         if previous is not None:  # another branch of a union: "a number … or 'cost'"
             by_path[path] = Problem(previous.code, f"{previous.message} or {message.removeprefix(dotted + ': ')}",
                                     path, previous.hint or hint, previous.key)

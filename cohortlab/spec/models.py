@@ -117,9 +117,44 @@ class CohortSpec(Strict):
 
 
 class MatchSpec(Strict):
-    method: Literal["none", "exact"] = Field(default="none", description="none: a naive comparison; exact: "
-                                             "reweight the baseline within strata of the `on` columns.")
-    on: list[str] = Field(default_factory=list, description="Accounts columns to match on.")
+    """How the baseline is reweighted to look like the treatment cohort (SPEC §6); which keys fit which
+    method is checked by the semantic rules (CL210)."""
+
+    method: Literal["none", "exact", "cem", "propensity"] = Field(
+        default="none", description="none: a naive comparison; exact: strata of the `on` columns; cem: "
+        "coarsened exact (numeric `coarsen` columns cut into bins, then exact); propensity: a logistic score "
+        "on `covariates`.")
+    on: list[str] = Field(default_factory=list, description="exact and cem: accounts columns matched exactly.")
+    coarsen: dict[str, list[float] | Annotated[int, Field(ge=2, le=1000)]] = Field(
+        default_factory=dict, description="cem: numeric column -> its cutpoints (increasing), or a number of "
+        "quantile bins.")
+    covariates: list[str] = Field(default_factory=list, description="propensity: accounts columns in the score "
+                                  "model (numbers as they are, text and booleans per level).")
+    exact: list[str] = Field(default_factory=list, description="propensity: columns whose strata the matches "
+                             "must stay inside.")
+    caliper: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="propensity: the largest distance to a match, in standard deviations of the "
+        "logit score (0.2 is common); default: none.")
+    ratio: Annotated[int, Field(ge=1, le=100)] = Field(default=1, description="propensity: baseline matches per "
+                                                       "treatment account (k in 1:k).")
+    replace: bool = Field(default=False, description="propensity: whether a baseline account may be matched to "
+                          "several treatment accounts.")
+    weighting: Literal["nearest", "odds"] = Field(
+        default="nearest", description="propensity: nearest-neighbour matching, or odds weighting (each baseline "
+        "account weighted by p/(1-p)).")
+    trim: Annotated[float, Field(gt=0, lt=0.5)] | None = Field(
+        default=None, description="propensity with odds weighting: drop accounts whose score is above 1 - trim.")
+
+    def columns(self) -> list[tuple[tuple, str]]:
+        """(JSON path, column) for every accounts column the matching reads, in the order written."""
+        found = [(("on", index), name) for index, name in enumerate(self.on)]
+        found += [(("coarsen", name), name) for name in self.coarsen]
+        found += [(("covariates", index), name) for index, name in enumerate(self.covariates)]
+        found += [(("exact", index), name) for index, name in enumerate(self.exact)]
+        return found
+
+    def column_names(self) -> list[str]:
+        return list(dict.fromkeys(name for _, name in self.columns()))
 
 
 class MetricRequest(Strict):

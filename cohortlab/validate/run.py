@@ -242,10 +242,10 @@ def _references(experiment: Experiment, project: _Project) -> list[Problem]:
     for name in COHORTS:
         problems += where_problems(name, getattr(experiment, name), project.columns)
     if project.columns is not None:
-        problems += match_problems(experiment, list(project.columns))
+        problems += match_problems(experiment, project.columns)
     else:
         written = [(name, "where") for name in COHORTS if getattr(experiment, name).where is not None]
-        written += [("match", "on")] if experiment.match.on else []
+        written += [("match", *path) for path, _ in experiment.match.columns()][:1]
         if written:
             problems.append(_no_columns(project.no_columns, written[0]))
     return problems

@@ -23,6 +23,9 @@ def render_markdown(report: Report, stream: TextIO) -> None:
         lines += [f"> {experiment.hypothesis}", ""]
     lines += _table(rows.COHORT_HEADER, rows.cohort_cells(report), 3) + [""]
     lines += [f"**Matching:** {rows.matching_line(report)}", ""]
+    if report.matching.method != "none":
+        lines += [f"- {line}" for line in rows.matching_details(report)] + [""]
+    lines += [f"> [!WARNING]\n> {alert}\n" for alert in rows.matching_alerts(report)]
     if report.matching.balance:
         lines += ["<details><summary>Balance</summary>", ""]
         lines += _table(rows.BALANCE_HEADER, rows.balance_cells(report), 1) + ["", "</details>", ""]

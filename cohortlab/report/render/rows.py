@@ -8,7 +8,9 @@ from cohortlab.report.model import MetricResult, Report
 
 METRIC_HEADER = ("metric", "baseline", "treatment", "delta [CI]", "relative [CI]", "p", "p adj.", "verdict")
 COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effective n", "dropped")
-BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio")
+BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max", "")
+# a treatment cohort losing more than this share of its accounts to matching is flagged loudly
+DROPPED_ALERT = 0.10
 
 
 def metric_cells(report: Report, result: MetricResult) -> tuple[str, ...]:
@@ -40,7 +42,11 @@ def balance_cells(report: Report) -> list[tuple[str, ...]]:
     def smd(value: float) -> str:
         return "–" if value != value else f"{value:+.3f}"
 
-    return [(row.covariate, smd(row.smd_before), smd(row.smd_after), fmt.number(row.variance_ratio, 2))
+    limit = report.matching.max_smd
+    return [(row.covariate, smd(row.smd_before), smd(row.smd_after),
+             "–" if row.variance_ratio != row.variance_ratio else fmt.number(row.variance_ratio, 2),
+             "–" if row.ecdf_max != row.ecdf_max else f"{row.ecdf_max:.3f}",
+             "✗" if abs(row.smd_after) > limit else "")
             for row in report.matching.balance]
 
 
@@ -48,12 +54,55 @@ def matching_line(report: Report) -> str:
     matching = report.matching
     if matching.method == "none":
         return "none: the baseline is not matched (a naive comparison)"
-    head = f"{matching.method} on {', '.join(matching.on)} · {matching.strata} strata · "
+    method = {"exact": "exact", "cem": "coarsened exact"}.get(matching.method)
+    if matching.method == "propensity":
+        method = f"propensity score ({'odds weighting' if matching.settings['weighting'] == 'odds' else 'nearest'})"
+    head = f"{method} on {', '.join(matching.covariates)} · "
+    if matching.settings.get("weighting") != "odds":
+        unit = "matched sets" if matching.method == "propensity" else "strata"
+        head += f"{fmt.number(matching.subclasses)} {unit} · "
     if matching.balanced is None:
         return head + "balance unknown (a cohort is empty)"
     worst = max(abs(row.smd_after) for row in matching.balance if row.smd_after == row.smd_after)
     verdict = "balanced ✓" if matching.balanced else "NOT balanced ✗"
     return head + f"{verdict} (max |SMD| after {worst:.3f}, limit {matching.max_smd})"
+
+
+def matching_details(report: Report) -> list[str]:
+    """The method's settings and the estimand, one line each."""
+    matching, settings = report.matching, report.matching.settings
+    lines = []
+    if matching.method == "cem":
+        lines += [f"{name} cut at {', '.join(f'{point:g}' for point in points) or '(no cutpoints: one bin)'}"
+                  for name, points in settings["cutpoints"].items()]
+    if matching.method == "propensity":
+        lines.append(f"score: logistic on {', '.join(settings['terms']) or 'an intercept only'}"
+                     + ("" if settings["converged"] else " (did not converge)"))
+        if settings["weighting"] == "nearest":
+            caliper = ("no caliper" if settings["caliper_sd"] is None else
+                       f"caliper {settings['caliper_sd']:g} SD = {settings['caliper_logit']:.3f} on the logit")
+            lines.append(f"1:{settings['ratio']} {'with' if settings['replace'] else 'without'} replacement · "
+                         f"{caliper} · {fmt.number(settings['matched_baseline'])} baseline accounts matched")
+        elif settings.get("trim") is not None:
+            lines.append(f"accounts with a score above {1 - settings['trim']:g} dropped (trim {settings['trim']:g})")
+    lines.append(f"estimand: {matching.estimand}")
+    return lines
+
+
+def matching_alerts(report: Report) -> list[str]:
+    """What must not be missed: an unbalanced comparison, or many treatment accounts dropped."""
+    matching, alerts = report.matching, []
+    treated = report.cohorts["treatment"].accounts
+    if matching.balanced is False:
+        over = [row.covariate for row in matching.balance if abs(row.smd_after) > matching.max_smd]
+        alerts.append(f"NOT BALANCED: {len(over)} covariate{'s' * (len(over) != 1)} above max_smd "
+                      f"{matching.max_smd} after matching ({', '.join(over[:5])}{', …' * (len(over) > 5)}); "
+                      "differences may come from who is in each cohort, not from the change")
+    if treated and matching.dropped / treated > DROPPED_ALERT:
+        alerts.append(f"{matching.dropped / treated:.0%} OF TREATMENT ACCOUNTS DROPPED ({fmt.number(matching.dropped)}"
+                      f" of {fmt.number(treated)}) for lack of a comparable baseline account; results describe "
+                      "only the rest")
+    return alerts
 
 
 def settings_line(report: Report) -> str:

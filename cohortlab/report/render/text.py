@@ -41,12 +41,19 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
     console.print(cohorts)
 
     console.print(Text("Matching: ", style="bold") + Text(rows.matching_line(report)))
+    if report.matching.method != "none":
+        for line in rows.matching_details(report):
+            console.print(f"  {line}")
     if report.matching.balance:
         balance = _table("", rows.BALANCE_HEADER, 1)
         for cells in rows.balance_cells(report):
-            balance.add_row(*cells)
+            balance.add_row(*cells[:-1], Text(cells[-1], style="red"))
         console.print(balance)
     else:
+        console.print()
+    for alert in rows.matching_alerts(report):
+        console.print(Text(f"⚠ {alert}", style="bold red"))
+    if rows.matching_alerts(report):
         console.print()
 
     metrics = _table(f"Metrics — {rows.settings_line(report)}", rows.METRIC_HEADER, 1)
