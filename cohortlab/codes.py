@@ -16,6 +16,7 @@ class WarningCode(StrEnum):
     NULL_COST = "W106"              # revenue rows without cost when margin comes from cost
     UNMATCHED_TREATED = "W201"      # treated accounts without a baseline stratum (dropped)
     UNBALANCED = "W202"             # a covariate's SMD above max_smd after matching
+    SCORE_NOT_CONVERGED = "W203"    # the propensity model's fit did not converge (separation)
     METRIC_UNAVAILABLE = "W301"     # a metric could not be computed
     DEGENERATE_REPLICATES = "W302"  # bootstrap replicates where a metric was undefined
 

@@ -137,3 +137,33 @@ def test_several_experiments_in_one_json_array():
     assert code == 0, err
     reports = json.loads(out)
     assert [report["experiment"]["name"] for report in reports] == ["onboarding-v2", "orchestrated-journey"]
+
+
+def test_weights_file_holds_each_accounts_matching_weight(tmp_path):
+    import pandas as pd
+
+    target = tmp_path / "weights.csv"
+    code, out, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--format", "json",
+                         "--replicates", "100", "--weights", str(target))
+    assert code == 0, err
+    report = json.loads(out)
+    frame = pd.read_csv(target)
+    assert list(frame.columns) == ["experiment", "account_id", "cohort", "weight", "subclass"]
+    cohorts = frame.groupby("cohort").size()
+    assert cohorts["treatment"] == report["cohorts"]["treatment"]["accounts"]
+    assert cohorts["baseline"] == report["cohorts"]["baseline"]["accounts"]
+    assert frame["account_id"].is_unique
+    # exact matching, recomputed from the file: in each stratum a baseline account weighs N_T / N_B
+    counts = frame.pivot_table(index="subclass", columns="cohort", values="account_id", aggfunc="count", fill_value=0)
+    baseline = frame[frame["cohort"] == "baseline"].join(counts, on="subclass")
+    expected = (baseline["treatment"] / baseline["baseline"]).to_numpy()
+    assert baseline["weight"].to_numpy() == pytest.approx(expected)
+    assert frame.loc[frame["cohort"] == "baseline", "weight"].sum() == pytest.approx(
+        report["cohorts"]["treatment"]["accounts"] - report["cohorts"]["treatment"]["dropped_unmatched"])
+
+
+def test_weights_file_needs_a_known_suffix(tmp_path):
+    code, out, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--weights",
+                         str(tmp_path / "weights.txt"))
+    assert code == 2
+    assert "must end in .csv or .parquet" in err

@@ -73,3 +73,36 @@ def test_matching_recovers_the_effect(project, match):
     assert abs(result.delta - TRUE_EFFECT) < 25
     assert report.matching.balanced is True
     assert max(abs(row.smd_before) for row in report.matching.balance) > 0.3  # confounded before matching
+
+
+def test_poor_matching_is_flagged_loudly(project):
+    # 1:1 without replacement and no caliper: the largest treated accounts run out of large baseline accounts
+    report = _compare(project, {"method": "propensity", "covariates": ["employees"]})
+    assert report.matching.balanced is False
+    assert "W202" in [warning.code for warning in report.warnings]
+    from io import StringIO
+
+    from cohortlab.report.render.text import render_text
+
+    stream = StringIO()
+    render_text(report, stream, color=False)
+    assert "⚠ NOT BALANCED: 1 covariate above max_smd 0.1 after matching (employees)" in stream.getvalue()
+
+
+def test_a_covariate_level_in_one_cohort_only_is_reported(project):
+    tables = {"accounts": [dict(row) for row in TABLES["accounts"][:400]], "stages": TABLES["stages"][:400]}
+    for row in tables["accounts"]:
+        row["plan"] = "pilot" if row["arm"] == "t" and row["employees"] > 75 else "standard"
+    experiment = {
+        "name": "separated", "metrics": [{"metric": "cost_per", "stage": "lead"}],
+        "treatment": {"where": "arm = 't'", "entered": {"from": "2025-01-01", "to": "2025-12-31"}},
+        "baseline": {"where": "arm = 'b'", "entered": {"from": "2025-01-01", "to": "2025-12-31"}},
+        "match": {"method": "propensity", "covariates": ["employees", "plan"], "caliper": 0.2},
+    }
+    report = compare(project(tables, experiment, CONFIG))
+    pilots = sum(1 for row in tables["accounts"] if row["plan"] == "pilot")
+    codes = [warning.code for warning in report.warnings]
+    assert "W203" in codes and "W201" in codes
+    # every pilot account is treated and has no baseline account within the caliper: all are dropped
+    assert report.matching.dropped >= pilots > 0
+    assert report.matching.settings["converged"] is False

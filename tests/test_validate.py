@@ -401,7 +401,7 @@ def test_data_stage_windows_sizes_and_support(project):
         assert found[Check.COHORT_TOO_SMALL, f"$.{cohort}"].message == (
             f"the {cohort} cohort has 25 accounts, fewer than defaults.min_cohort (30)")
     # t0, t1 and t10..t19 sort before "t2": 12 of 25 treatment accounts share a stratum with the baseline
-    assert found[Check.LOW_SUPPORT, "$.match.on"].message.startswith("only 48% of treatment accounts (12 of 25)")
+    assert found[Check.LOW_SUPPORT, "$.match.method"].message.startswith("only 48% of treatment accounts (12 of 25)")
 
     experiment["treatment"]["entered"] = {"from": "2026-06-01", "to": "2026-06-30"}
     path = project(tables, experiment, POWER_CONFIG)

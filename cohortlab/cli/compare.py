@@ -28,6 +28,9 @@ def compare(
     replicates: Annotated[int | None, typer.Option(min=100, max=100_000, help="Bootstrap replicates "
                                                    "(default: defaults.replicates).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed (default: defaults.seed).")] = None,
+    weights: Annotated[Path | None, typer.Option("--weights", help="Also write each account's matching weight "
+                                                 "and stratum or matched set to this file (.csv or .parquet).",
+                                                 show_default=False)] = None,
     debug: DebugOption = False,
 ) -> None:
     """Compare each experiment's treatment cohort with its matched baseline."""
@@ -35,10 +38,16 @@ def compare(
     from cohortlab.report.render import RENDERERS
 
     with user_errors(debug):
+        if weights is not None and weights.suffix.lower() not in (".csv", ".parquet"):
+            from cohortlab.errors import InputError
+
+            raise InputError(f"--weights {weights}: the file name must end in .csv or .parquet")
         reports = []
         for path in experiments:
             with _progress(path) as progress:
                 reports.append(build_report(path, config, replicates=replicates, seed=seed, progress=progress))
+        if weights is not None:
+            _write_weights(reports, weights)
         render = RENDERERS[format.value]
         if output is not None:
             try:
@@ -52,6 +61,24 @@ def compare(
         else:
             color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             render(reports, sys.stdout, color)
+
+
+def _write_weights(reports: list, path: Path) -> None:
+    """One row per account and experiment: experiment, account_id, cohort, weight, subclass."""
+    import pandas as pd
+
+    from cohortlab.errors import InputError
+
+    frame = pd.concat([pd.DataFrame({"experiment": report.experiment.name, **report.accounts.rows()})
+                       for report in reports], ignore_index=True)
+    try:
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(path, index=False, float_format="%.12g")
+        else:
+            frame.to_parquet(path, index=False)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror or error}") from None
+    typer.echo(f"wrote {path} ({len(frame):,} accounts)", err=True)
 
 
 class _progress:

@@ -114,7 +114,7 @@ def _independent_columns(design: np.ndarray) -> list[int]:
 
 def fit_score(covariates: dict[str, np.ndarray], treated: np.ndarray) -> Score:
     """Fit the logistic propensity model by maximum likelihood (statsmodels)."""
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
 
     design, terms = design_matrix(covariates)
     outcome = treated.astype(float)
@@ -123,7 +123,7 @@ def fit_score(covariates: dict[str, np.ndarray], treated: np.ndarray) -> Score:
         # for treated ones, no match within reach, which is reported as lack of support
         warnings.simplefilter("ignore")
         try:
-            result = sm.Logit(outcome, design).fit(method="newton", maxiter=100, disp=False,
+            result = Logit(outcome, design).fit(method="newton", maxiter=100, disp=False,
                                                    warn_convergence=False)
         except (np.linalg.LinAlgError, ValueError) as error:
             raise MatchingError(f"the propensity model on {', '.join(covariates)} cannot be fitted: {error}",

@@ -23,7 +23,7 @@ from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.metrics.estimation import estimate_replicates
 from cohortlab.metrics.registry import resolve_all
-from cohortlab.report.model import (CohortSummary, ExperimentInfo, MatchingSummary, MetricResult, Report,
+from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, MatchingSummary, MetricResult, Report,
                                     ReportWarning, Settings)
 from cohortlab.spec.cohorts import CohortFilter, cohort_filters
 from cohortlab.spec.load import find_config, load_config, load_experiment
@@ -95,6 +95,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                                   experiment.hypothesis, experiment.primary),
         as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters), matching=summary,
         results=tuple(results), warnings=tuple(warnings),
+        accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
     )
 
 
@@ -213,6 +214,11 @@ def _matching_warnings(summary: MatchingSummary, panel: Panel) -> list[ReportWar
                                       f"{summary.dropped:,} of {treated:,} treatment accounts "
                                       f"({summary.dropped / treated:.1%}) have no baseline account to match and "
                                       "were dropped; results are for the supported treatment accounts (ATT)"))
+    if summary.settings.get("converged") is False:
+        warnings.append(ReportWarning(str(WarningCode.SCORE_NOT_CONVERGED),
+                                      "the propensity model did not converge: some covariate (often a level seen "
+                                      "in one cohort only) separates the cohorts, so its accounts get scores near "
+                                      "0 or 1; match on it exactly with `exact:` or leave it out"))
     if summary.balanced is False:
         worst = max(summary.balance, key=lambda row: abs(row.smd_after) if np.isfinite(row.smd_after) else 0.0)
         warnings.append(ReportWarning(str(WarningCode.UNBALANCED),

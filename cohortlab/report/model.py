@@ -11,6 +11,8 @@ import math
 from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any
 
+import numpy as np
+
 from cohortlab.codes import Status, Verdict
 from cohortlab.match.balance import BalanceRow
 
@@ -95,6 +97,20 @@ class ReportWarning:
 
 
 @dataclass(frozen=True)
+class AccountWeights:
+    """Matching's output per account, in panel order (treatment first): not part of the JSON report."""
+
+    account_id: np.ndarray
+    treated: np.ndarray
+    weight: np.ndarray
+    subclass: np.ndarray        # stratum or matched-set id; -1 for none
+
+    def rows(self) -> dict[str, np.ndarray]:
+        return {"account_id": self.account_id, "cohort": np.where(self.treated, "treatment", "baseline"),
+                "weight": self.weight, "subclass": self.subclass}
+
+
+@dataclass(frozen=True)
 class Report:
     experiment: ExperimentInfo
     as_of: dt.date
@@ -103,6 +119,7 @@ class Report:
     matching: MatchingSummary
     results: tuple[MetricResult, ...]
     warnings: tuple[ReportWarning, ...]
+    accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
 
     def result(self, key: str) -> MetricResult:
         """The result for a metric key such as ``cac`` or ``ltv:earned:12``."""

@@ -3,8 +3,9 @@
 Accounts are resampled with replacement within each cohort, to the cohort's own
 size. A replicate is a row of counts (how often each account was drawn); weights for
 metrics come from re-running matching on those counts. Replicates are produced in
-fixed-size chunks, each from its own child of ``SeedSequence(seed)``, so memory is
-bounded and the result is the same bit for bit for a seed and replicate count.
+chunks (250 replicates, fewer above 100,000 accounts), each from its own child of
+``SeedSequence(seed)``, so memory is bounded and the result is the same bit for bit for
+a seed and replicate count.
 """
 
 from __future__ import annotations
@@ -14,15 +15,23 @@ from collections.abc import Iterator
 import numpy as np
 
 CHUNK_SIZE = 250
+CHUNK_CELLS = 25_000_000  # replicates × accounts per chunk: 200 MB of float64 counts
 
 
-def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size: int = CHUNK_SIZE
+def chunk_size_for(accounts: int) -> int:
+    """Replicates per chunk: 250, fewer when there are more than 100,000 accounts, so a chunk's count
+    matrix stays within CHUNK_CELLS. A function of the account count only, so results stay reproducible."""
+    return max(1, min(CHUNK_SIZE, CHUNK_CELLS // max(accounts, 1)))
+
+
+def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size: int | None = None
                      ) -> Iterator[np.ndarray]:
     """Yield count matrices (rows × accounts): first one row of ones (the point estimate), then the replicates.
 
     ``cohort`` labels each account's resampling group (e.g. treated or not).
     """
     cohort = np.asarray(cohort)
+    chunk_size = chunk_size or chunk_size_for(len(cohort))
     yield np.ones((1, len(cohort)))
     groups = [np.flatnonzero(cohort == label) for label in np.unique(cohort)]
     chunks = -(-replicates // chunk_size)

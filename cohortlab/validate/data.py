@@ -25,7 +25,7 @@ from cohortlab.spec.yamlio import LoadedYaml
 
 REPLICATES = 400        # enough to estimate an interval's width within about 5%
 POWER = 0.80
-MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline in their stratum
+MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline account to match
 
 
 def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData) -> list[Problem]:
@@ -50,8 +50,9 @@ def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, da
         if supported < MIN_SUPPORT:
             problems.append(Problem(Check.LOW_SUPPORT, f"only {supported:.0%} of treatment accounts "
                                     f"({treatment.accounts - treatment.dropped_unmatched:,} of "
-                                    f"{treatment.accounts:,}) have a baseline account in their stratum",
-                                    ("match", "on"), "match on fewer or coarser columns"))
+                                    f"{treatment.accounts:,}) have a baseline account to match",
+                                    ("match", "method"), "match on fewer or coarser columns, or widen the "
+                                    "caliper"))
     problems += _metric_problems(experiment, config, report.results, report.settings)
     return problems
 
