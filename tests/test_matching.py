@@ -334,3 +334,27 @@ def test_a_number_with_nulls_gets_a_null_row():
     assert rows[0].smd_before == pytest.approx(1 / np.sqrt(2))
     # null shares 1/3 in both cohorts
     assert rows[1].smd_before == pytest.approx(0.0)
+
+
+def test_cohorts_constant_at_different_values_are_not_balanced():
+    treated = np.array([True, True, True, False, False, False, False])
+    plan = np.array([10.0, 10, 10, 20, 20, 20, 20])
+    row = balance_table({"plan": plan}, treated, np.ones(7))[0]
+    # both SDs are 0: no finite SMD describes a difference of 10, and the distributions do not overlap
+    assert row.smd_before == -np.inf and row.ecdf_max == pytest.approx(1.0)
+    assert balance_table({"plan": np.full(7, 3.0)}, treated, np.ones(7))[0].smd_before == 0.0
+
+
+def test_variance_ratio_needs_two_weighted_accounts_in_each_cohort():
+    treated = np.array([True, False, False, False])
+    values = np.array([1.0, 5.0, 5.0, 9.0])
+    weights = np.array([1.0, 0.5, 0.5, 0.0])  # baseline variance 0, treated undefined (one account)
+    assert np.isnan(balance_table({"y": values}, treated, weights)[0].variance_ratio)
+
+
+@pytest.mark.parametrize("spec", [MatchSpec(method="exact", on=["s"]), MatchSpec(method="cem", coarsen={"x": 3}),
+                                  MatchSpec(method="propensity", covariates=["x"])])
+def test_no_accounts_at_all(spec):
+    result = match(spec, np.zeros(0, dtype=bool), {"s": np.zeros(0, dtype=object), "x": np.zeros(0)})
+    assert result.weights().shape == (0,)
+    assert result.replicate_weights(np.ones((3, 0))).shape == (3, 0)

@@ -106,3 +106,30 @@ def test_a_covariate_level_in_one_cohort_only_is_reported(project):
     # every pilot account is treated and has no baseline account within the caliper: all are dropped
     assert report.matching.dropped >= pilots > 0
     assert report.matching.settings["converged"] is False
+
+
+def test_small_coverage_study():
+    """A small version of benchmarks/matching_coverage.py: over 30 simulated datasets matching removes at least
+    90% of the naive comparison's bias, and its 95% intervals cover the true effect in at least 80% of them
+    (the full study's figures are in docs/matching.md), while the naive intervals almost never do."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "matching_coverage.py"
+    spec = importlib.util.spec_from_file_location("matching_coverage", path)
+    study = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study)
+    methods = ["none (naive)", "cem: segment, x in 8 quantile bins", "propensity 1:1, caliper 0.2",
+               "propensity odds weighting"]
+    errors, covered = {name: [] for name in methods}, {name: [] for name in methods}
+    for simulation in range(30):
+        treated, covariates, outcome = study.simulate(np.random.default_rng(1000 + simulation), 1000)
+        for name in methods:
+            delta, (low, high) = study.estimate(study.METHODS[name], treated, covariates, outcome, 200, simulation)
+            errors[name].append(delta - study.EFFECT)
+            covered[name].append(low <= study.EFFECT <= high)
+    naive = np.mean(errors["none (naive)"])
+    assert np.mean(covered["none (naive)"]) < 0.1 and naive > 1.0
+    for name in methods[1:]:
+        assert abs(np.mean(errors[name])) < 0.1 * naive, name
+        assert np.mean(covered[name]) >= 0.8, name

@@ -8,7 +8,8 @@ Conventions (those of R's cobalt):
 - The standardized mean difference divides the difference of (weighted) means by one
   denominator for before and after: the *unmatched* treatment cohort's standard
   deviation — the sample SD (n − 1) for numbers, √(p(1−p)) for binaries — or, when that
-  is 0, the same quantity pooled over both cohorts, √((s²_T + s²_B) / 2).
+  is 0, the same quantity pooled over both cohorts, √((s²_T + s²_B) / 2); when that is 0
+  too (both cohorts constant), the SMD is 0 for equal constants and ±inf otherwise.
 - The variance ratio (numbers only) is treated over baseline, after matching, each a
   weighted variance with the unbiased correction Σw / ((Σw)² − Σw²).
 - The eCDF maximum is the largest distance between the weighted cumulative
@@ -65,7 +66,10 @@ def _row(name: str, values: np.ndarray, treated: np.ndarray, weights: np.ndarray
     def standardized(difference: float) -> float:
         if np.isnan(difference):
             return np.nan
-        return float(difference / scale) if scale > 0 else 0.0
+        if scale > 0:
+            return float(difference / scale)
+        # both cohorts constant: equal constants are balanced, different ones infinitely far apart
+        return 0.0 if difference == 0 else float(np.copysign(np.inf, difference))
 
     ratio = np.nan
     if not binary:
@@ -73,7 +77,7 @@ def _row(name: str, values: np.ndarray, treated: np.ndarray, weights: np.ndarray
                                                                                            weights[~treated])
         if variance_b > 0:
             ratio = variance_t / variance_b
-        elif variance_b == 0:
+        elif variance_b == 0 and not np.isnan(variance_t):
             ratio = 1.0 if variance_t == 0 else np.inf
     return BalanceRow(name, standardized(mean_t - mean_b), standardized(after_t - after_b), float(ratio),
                       _ecdf_max(values, treated, weights), "binary" if binary else "numeric")
@@ -113,4 +117,5 @@ def _ecdf_max(values: np.ndarray, treated: np.ndarray, weights: np.ndarray) -> f
             return np.nan
         positions = np.searchsorted(values[mask][order], grid, side="right")
         distances.append(np.where(positions > 0, cumulative[np.maximum(positions - 1, 0)], 0.0) / cumulative[-1])
-    return float(np.max(np.abs(distances[0] - distances[1])))
+    gap = float(np.max(np.abs(distances[0] - distances[1])))
+    return gap if gap > 1e-12 else 0.0  # equal distributions up to rounding

@@ -19,6 +19,8 @@ accounts it serves (k: that account's number of matches).
 - With replacement, each treated account takes its ``ratio`` nearest baseline accounts
   (distance, then input order), independently of the others.
 
+"Input order" is the panel's order, by ``account_id`` within each cohort.
+
 Odds weighting keeps every account: baseline account i weighs ``e_i / (1 − e_i)``,
 scaled so the baseline's weights sum to the treated count; with ``trim``, accounts with
 ``e > 1 − trim`` are dropped (treated ones as unsupported).
@@ -46,11 +48,15 @@ from typing import Any
 import numpy as np
 
 from cohortlab.match.core import Matching, MatchingError, factorize, is_numeric, stratum_ids
+from cohortlab.spec.models import MatchSpec
 
-# how many nearest candidates per treated account are kept for re-matching with replacement in replicates,
-# beyond `ratio`: a treated account's nearest `ratio + SPARE_CANDIDATES` all undrawn has probability about
-# e^-(ratio + SPARE_CANDIDATES) < 1e-9 per replicate
-SPARE_CANDIDATES = 20
+
+
+def candidate_count(ratio: int) -> int:
+    """How many nearest baseline accounts per treated account are kept for re-matching with replacement in
+    replicates: ratio + 20 + 8√ratio. A replicate re-match is exact unless fewer than `ratio` of them were
+    drawn, about P(Poisson(ratio + 20 + 8√ratio) < ratio): below 1e-12 for every ratio from 1 to 100."""
+    return ratio + 20 + int(np.ceil(8 * np.sqrt(ratio)))
 
 
 @dataclass(frozen=True)
@@ -63,10 +69,6 @@ class Score:
     inverse_hessian: np.ndarray  # terms × terms
     contributions: np.ndarray   # accounts × terms: the score equations' terms x_i (y_i − e_i)
     converged: bool
-
-    @property
-    def probability(self) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logit))
 
 
 def design_matrix(covariates: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -103,7 +105,7 @@ def _independent_columns(design: np.ndarray) -> list[int]:
         return [0]
     gram = design.T @ design
     keep: list[int] = []
-    for column in range(design.shape[1]):  # Gram–Schmidt in the Gram matrix, in column order
+    for column in range(design.shape[1]):  # keep a column unless it is a combination of those kept
         trial = keep + [column]
         block = gram[np.ix_(trial, trial)]
         eigenvalues = scipy.linalg.eigvalsh(block / max(np.abs(np.diag(block)).max(), 1e-300))
@@ -197,8 +199,8 @@ class OddsWeighting(Matching):
         return np.where(self.treated[None, :], treated_weights, baseline_weights * scale)
 
 
-def propensity_matching(spec, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> Matching:
-    """Fit the score, then match (nearest) or weight (odds) per ``spec`` (a MatchSpec)."""
+def propensity_matching(spec: MatchSpec, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> Matching:
+    """Fit the score, then match (nearest) or weight (odds) per ``spec``."""
     score = fit_score({name: covariates[name] for name in spec.covariates}, treated)
     columns = tuple(dict.fromkeys([*spec.covariates, *spec.exact]))
     facts: dict[str, Any] = {"terms": list(score.terms[1:]), "converged": score.converged,
@@ -213,7 +215,7 @@ def propensity_matching(spec, treated: np.ndarray, covariates: dict[str, np.ndar
     facts.update(ratio=spec.ratio, replace=spec.replace, caliper_sd=spec.caliper, caliper_logit=caliper)
     treated_rows, baseline_rows = np.flatnonzero(treated), np.flatnonzero(~treated)
     matches = [np.zeros(0, dtype=np.int64)] * len(treated_rows)  # per treated: baseline positions
-    candidates = np.full((len(treated_rows), spec.ratio + SPARE_CANDIDATES), -1, dtype=np.int64)
+    candidates = np.full((len(treated_rows), candidate_count(spec.ratio)), -1, dtype=np.int64)
     for stratum in np.unique(strata[treated_rows]):
         local_t = np.flatnonzero(strata[treated_rows] == stratum)
         local_b = np.flatnonzero(strata[baseline_rows] == stratum)

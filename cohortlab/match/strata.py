@@ -35,8 +35,8 @@ class StrataMatching(Matching):
 
     def replicate_weights(self, counts: np.ndarray) -> np.ndarray:
         counts = np.asarray(counts, dtype=float)
-        if self.method == "none":
-            return counts
+        if self.method == "none" or counts.shape[1] == 0:
+            return counts.copy()
         # per replicate, the resampled total of each (stratum, side): sort the columns by stratum and side once,
         # then sum runs; column 2s of `totals` is stratum s's baseline, 2s + 1 its treated
         key = self.subclass * 2 + self.treated

@@ -192,7 +192,7 @@ def match_panel(experiment: Experiment, panel: Panel) -> Matching:
 
 def _matching_summary(panel: Panel, matching: Matching, weights: np.ndarray, max_smd: float) -> MatchingSummary:
     rows = balance_table({name: panel.covariates[name] for name in matching.columns}, panel.treated, weights)
-    worst = [abs(row.smd_after) for row in rows if np.isfinite(row.smd_after)]
+    worst = [abs(row.smd_after) for row in rows if not np.isnan(row.smd_after)]  # inf counts: constant apart
     balanced = bool(max(worst) <= max_smd) if worst else None  # None: nothing to compare (no covariates, or a cohort is empty)
     dropped = int(np.sum(matching.dropped(weights)))
     treated = int(panel.treated.sum())
@@ -220,7 +220,7 @@ def _matching_warnings(summary: MatchingSummary, panel: Panel) -> list[ReportWar
                                       "in one cohort only) separates the cohorts, so its accounts get scores near "
                                       "0 or 1; match on it exactly with `exact:` or leave it out"))
     if summary.balanced is False:
-        worst = max(summary.balance, key=lambda row: abs(row.smd_after) if np.isfinite(row.smd_after) else 0.0)
+        worst = max(summary.balance, key=lambda row: 0.0 if np.isnan(row.smd_after) else abs(row.smd_after))
         warnings.append(ReportWarning(str(WarningCode.UNBALANCED),
                                       f"covariates are not balanced after matching: {worst.covariate} has SMD "
                                       f"{worst.smd_after:+.3f} (max_smd is {summary.max_smd})"))
