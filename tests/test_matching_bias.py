@@ -109,9 +109,12 @@ def test_a_covariate_level_in_one_cohort_only_is_reported(project):
 
 
 def test_small_coverage_study():
-    """A small version of benchmarks/matching_coverage.py: over 30 simulated datasets matching removes at least
-    90% of the naive comparison's bias, and its 95% intervals cover the true effect in at least 80% of them
-    (the full study's figures are in docs/matching.md), while the naive intervals almost never do."""
+    """A small version of benchmarks/matching_coverage.py (its full figures are in docs/matching.md).
+
+    Over 30 simulated datasets: the naive intervals almost never cover the effect; odds weighting and 1:2
+    matching with replacement are nearly unbiased and cover it in at least 85% of them; coarsened exact and
+    1:1 matching without replacement leave some bias (the full study measures it) but remove at least 85% of
+    the naive comparison's."""
     import importlib.util
     from pathlib import Path
 
@@ -119,17 +122,21 @@ def test_small_coverage_study():
     spec = importlib.util.spec_from_file_location("matching_coverage", path)
     study = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(study)
-    methods = ["none (naive)", "cem: segment, x in 8 quantile bins", "propensity 1:1, caliper 0.2",
-               "propensity odds weighting"]
+    unbiased = ["propensity odds weighting", "propensity 1:2 with replacement, caliper 0.2"]
+    reduced = ["cem: segment, x in 8 quantile bins", "propensity 1:1, caliper 0.2"]
+    methods = ["none (naive)", *unbiased, *reduced]
     errors, covered = {name: [] for name in methods}, {name: [] for name in methods}
     for simulation in range(30):
         treated, covariates, outcome = study.simulate(np.random.default_rng(1000 + simulation), 1000)
         for name in methods:
-            delta, (low, high) = study.estimate(study.METHODS[name], treated, covariates, outcome, 200, simulation)
+            delta, (low, high), _ = study.estimate(study.METHODS[name], treated, covariates, outcome, 200,
+                                                   simulation)
             errors[name].append(delta - study.EFFECT)
             covered[name].append(low <= study.EFFECT <= high)
     naive = np.mean(errors["none (naive)"])
     assert np.mean(covered["none (naive)"]) < 0.1 and naive > 1.0
-    for name in methods[1:]:
-        assert abs(np.mean(errors[name])) < 0.1 * naive, name
-        assert np.mean(covered[name]) >= 0.8, name
+    for name in unbiased:
+        assert abs(np.mean(errors[name])) < 0.05 * naive, name
+        assert np.mean(covered[name]) >= 0.85, name
+    for name in reduced:
+        assert abs(np.mean(errors[name])) < 0.15 * naive, name
