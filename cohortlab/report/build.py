@@ -14,17 +14,17 @@ from pathlib import Path
 import numpy as np
 
 from cohortlab.codes import Status, WarningCode
-from cohortlab.errors import DataError
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database
-from cohortlab.match.balance import balance_table
+from cohortlab.errors import DataError
 from cohortlab.match import Matching, MatchingError, effective_size, match
+from cohortlab.match.balance import balance_table
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.metrics.estimation import estimate_replicates
 from cohortlab.metrics.registry import resolve_all
-from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, MatchingSummary, MetricResult, Report,
-                                    ReportWarning, Settings)
+from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, MatchingSummary, MetricResult,
+                                    Report, ReportWarning, Settings)
 from cohortlab.spec.cohorts import CohortFilter, cohort_filters
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
@@ -172,7 +172,7 @@ def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> 
     cohorts = {}
     for cohort in filters:
         rows = panel.treated if cohort.name == "treatment" else ~panel.treated
-        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None  # treated weigh 0 only when dropped
+        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None
         cohorts[cohort.name] = CohortSummary(
             accounts=int(rows.sum()), customers=int(np.sum(rows & panel.won)),
             effective_size=effective_size(weights[rows]), where=cohort.description,
@@ -192,8 +192,9 @@ def match_panel(experiment: Experiment, panel: Panel) -> Matching:
 
 def _matching_summary(panel: Panel, matching: Matching, weights: np.ndarray, max_smd: float) -> MatchingSummary:
     rows = balance_table({name: panel.covariates[name] for name in matching.columns}, panel.treated, weights)
-    worst = [abs(row.smd_after) for row in rows if not np.isnan(row.smd_after)]  # inf counts: constant apart
-    balanced = bool(max(worst) <= max_smd) if worst else None  # None: nothing to compare (no covariates, or a cohort is empty)
+    # an infinite SMD (cohorts constant at different values) counts; None: no covariates, or a cohort is empty
+    worst = [abs(row.smd_after) for row in rows if not np.isnan(row.smd_after)]
+    balanced = bool(max(worst) <= max_smd) if worst else None
     dropped = int(np.sum(matching.dropped(weights)))
     treated = int(panel.treated.sum())
     if matching.method == "none":
