@@ -216,10 +216,10 @@ def propensity_matching(spec: MatchSpec, treated: np.ndarray, covariates: dict[s
     treated_rows, baseline_rows = np.flatnonzero(treated), np.flatnonzero(~treated)
     matches = [np.zeros(0, dtype=np.int64)] * len(treated_rows)  # per treated: baseline positions
     candidates = np.full((len(treated_rows), candidate_count(spec.ratio)), -1, dtype=np.int64)
-    for stratum in np.unique(strata[treated_rows]):
-        local_t = np.flatnonzero(strata[treated_rows] == stratum)
-        local_b = np.flatnonzero(strata[baseline_rows] == stratum)
-        if local_b.size == 0:
+    baseline_by_stratum = _members(strata[baseline_rows])
+    for stratum, local_t in _members(strata[treated_rows]).items():
+        local_b = baseline_by_stratum.get(stratum)
+        if local_b is None:
             continue
         eta_t, eta_b = score.logit[treated_rows[local_t]], score.logit[baseline_rows[local_b]]
         if spec.replace:
@@ -241,6 +241,14 @@ def propensity_matching(spec: MatchSpec, treated: np.ndarray, covariates: dict[s
     return NearestMatching("propensity", columns, treated, subclass, strata * 2 + treated, facts,
                            treated_rows=treated_rows, baseline_rows=baseline_rows, ratio=spec.ratio,
                            replace=spec.replace, links=links, candidates=candidates if spec.replace else None)
+
+
+def _members(strata: np.ndarray) -> dict[int, np.ndarray]:
+    """Positions of each stratum's members, in position order: one sort, not one scan per stratum."""
+    order = np.argsort(strata, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(strata[order]) != 0]) if len(order) else np.zeros(0, dtype=int)
+    return {int(strata[order[start]]): members
+            for start, members in zip(starts, np.split(order, starts[1:]))}
 
 
 def _links(matches: list[np.ndarray], n_baseline: int):

@@ -93,7 +93,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary),
-        as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters), matching=summary,
+        as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters, summary.dropped),
+        matching=summary,
         results=tuple(results), warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
     )
@@ -168,11 +169,12 @@ def _empty_cohort(treated: np.ndarray, weights: np.ndarray) -> str | None:
     return None
 
 
-def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter]) -> dict[str, CohortSummary]:
+def _cohorts(panel: Panel, weights: np.ndarray, filters: list[CohortFilter], dropped_treated: int
+             ) -> dict[str, CohortSummary]:
     cohorts = {}
     for cohort in filters:
         rows = panel.treated if cohort.name == "treatment" else ~panel.treated
-        dropped = int(np.sum(rows & (weights == 0))) if cohort.name == "treatment" else None
+        dropped = dropped_treated if cohort.name == "treatment" else None
         cohorts[cohort.name] = CohortSummary(
             accounts=int(rows.sum()), customers=int(np.sum(rows & panel.won)),
             effective_size=effective_size(weights[rows]), where=cohort.description,

@@ -51,9 +51,10 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
         console.print(balance)
     else:
         console.print()
-    for alert in rows.matching_alerts(report):
+    alerts = rows.matching_alerts(report)
+    for alert in alerts:
         console.print(Text(f"⚠ {alert}", style="bold red"))
-    if rows.matching_alerts(report):
+    if alerts:
         console.print()
 
     metrics = _table(f"Metrics — {rows.settings_line(report)}", rows.METRIC_HEADER, 1)
