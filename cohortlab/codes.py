@@ -19,6 +19,8 @@ class WarningCode(StrEnum):
     SCORE_NOT_CONVERGED = "W203"    # the propensity model's fit did not converge (separation)
     METRIC_UNAVAILABLE = "W301"     # a metric could not be computed
     DEGENERATE_REPLICATES = "W302"  # bootstrap replicates where a metric was undefined
+    LTV_EXTRAPOLATED = "W303"       # more than half of a modeled LTV is extrapolated by the retention model
+    LTV_EXPANSION_DRIVEN = "W304"   # more than half of a modeled LTV comes from expansion
 
 
 class Status(StrEnum):

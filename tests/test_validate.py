@@ -307,11 +307,12 @@ def test_examples_start_with_their_schema_header():
 def test_schema_knows_every_metric_and_rejects_unknown_keys():
     experiment = json.loads(cli("schema", "experiment")[1])
     variants = experiment["properties"]["metrics"]["items"]["anyOf"]
-    # by name alone only where the defaults are valid: cost_per needs a stage, ltv's default basis is not available
-    assert variants[0]["enum"] == ["cac", "retention", "nrr"]
-    assert [v["properties"]["metric"]["const"] for v in variants[1:]] == ["cac", "cost_per", "ltv", "retention", "nrr"]
+    # by name alone only where the defaults are valid: cost_per needs a stage, time_to_value a milestone
+    assert variants[0]["enum"] == ["cac", "ltv", "ltv_cac", "payback", "retention", "early_churn", "nrr", "grr"]
+    assert [v["properties"]["metric"]["const"] for v in variants[1:]] == [
+        "cac", "cost_per", "ltv", "ltv_cac", "payback", "retention", "early_churn", "nrr", "grr", "time_to_value"]
     ltv = next(v for v in variants[1:] if v["properties"]["metric"] == {"const": "ltv"})
-    assert ltv["properties"]["months"]["maximum"] == 240 and ltv["additionalProperties"] is False
+    assert ltv["properties"]["months"]["anyOf"][0]["maximum"] == 240 and ltv["additionalProperties"] is False
     assert "file" not in experiment["properties"]
     both = json.loads(cli("schema")[1])
     assert sorted(both) == ["config", "experiment"]

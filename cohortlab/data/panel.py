@@ -46,6 +46,7 @@ class Panel:
     stages: tuple[str, ...]
     reached: np.ndarray             # bool (n, stages): reached the stage or a later one by as_of
     won: np.ndarray                 # bool
+    won_at: np.ndarray              # datetime64[D]; NaT when not won
     won_month: np.ndarray           # datetime64[M]; NaT when not won
     cost: np.ndarray                # float; NaN where unknown
     revenue: np.ndarray             # float (n, months) by tenure month; 0 for non-customers
@@ -53,6 +54,8 @@ class Panel:
     observed_months: np.ndarray     # int; 0 for non-customers
     as_of: dt.date
     cost_source: CostSource = field(default_factory=lambda: CostSource(None))
+    milestones: dict[str, np.ndarray] = field(default_factory=dict)  # name → first date (datetime64[D]; NaT: none)
+    milestone_names: tuple[str, ...] = ()  # every milestone in the data
 
     @property
     def size(self) -> int:
@@ -64,7 +67,8 @@ class Panel:
             self,
             account_id=self.account_id[rows], treated=self.treated[rows], entered=self.entered[rows],
             covariates={name: values[rows] for name, values in self.covariates.items()},
-            reached=self.reached[rows], won=self.won[rows], won_month=self.won_month[rows], cost=self.cost[rows],
+            reached=self.reached[rows], won=self.won[rows], won_at=self.won_at[rows], won_month=self.won_month[rows],
+            cost=self.cost[rows], milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
         )
 
@@ -230,9 +234,28 @@ def _allocated_cost(data: CheckedData, attribution: Attribution, n: int) -> tupl
     return np.asarray(rows["cost"], dtype=float), CostSource("spend", None, total, unattributed)
 
 
+def _milestones(data: CheckedData, names: list[str], n: int) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
+    """Per cohort account, the first date of each named milestone (NaT when never reached); and every
+    milestone name in the data."""
+    if not data.has("milestones"):
+        return {}, ()
+    con = data.db.con
+    present = tuple(row[0] for row in con.execute("SELECT DISTINCT milestone FROM milestones_ok ORDER BY 1").fetchall())
+    dates = {}
+    for name in names:
+        rows = con.execute('SELECT c.row, CAST(min(m."at") AS DATE) AS first FROM milestones_ok m JOIN cohort c '
+                           "USING (account_id) WHERE m.milestone = ? GROUP BY 1", [name]).fetchnumpy()
+        first = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        first[np.asarray(rows["row"], dtype=np.int64)] = np.asarray(rows["first"]).astype("datetime64[D]")
+        dates[name] = first
+    return dates, present
+
+
 def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey, economics: Economics,
-                attribution: Attribution, covariates: list[str]) -> tuple[Panel, list[DataWarning]]:
-    """Select both cohorts and aggregate every table to one row per account."""
+                attribution: Attribution, covariates: list[str],
+                milestones: list[str] = ()) -> tuple[Panel, list[DataWarning]]:
+    """Select both cohorts and aggregate every table to one row per account (and the first date of each
+    of ``milestones``)."""
     _select_cohorts(data, filters, covariates)
     frame = data.db.con.execute("SELECT * FROM cohort ORDER BY row").fetchnumpy()
     n = len(frame["row"])
@@ -245,6 +268,7 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     observed = np.clip(observed, 0, None)
     revenue, margin, warnings = _revenue_by_tenure(data, observed, economics)
     cost, cost_source = _cohort_cost(data, attribution, n)
+    milestone_dates, milestone_names = _milestones(data, list(milestones), n)
     if cost_source.unattributed_spend > 0:
         warnings.append(DataWarning(
             WarningCode.UNATTRIBUTED_SPEND,
@@ -256,8 +280,9 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
         treated=np.asarray(frame["treated"], dtype=bool),
         entered=np.asarray(frame["created_at"]).astype("datetime64[D]"),
         covariates={name: _plain(frame[name]) for name in covariates},
-        stages=tuple(journey.stages), reached=reached, won=won, won_month=won_month, cost=cost,
+        stages=tuple(journey.stages), reached=reached, won=won, won_at=won_at, won_month=won_month, cost=cost,
         revenue=revenue, margin=margin, observed_months=observed, as_of=data.as_of, cost_source=cost_source,
+        milestones=milestone_dates, milestone_names=milestone_names,
     )
     return panel, warnings
 

@@ -18,7 +18,8 @@ from cohortlab.spec.models import Journey
 from cohortlab.spec.problems import Problem, did_you_mean
 
 
-def _cost(panel: Panel) -> np.ndarray | Unavailable:
+def acquisition_cost(panel: Panel) -> np.ndarray | Unavailable:
+    """Per-account acquisition cost, or why there is none."""
     if panel.cost_source.kind is None:
         return Unavailable(panel.cost_source.reason or "no cost data")
     missing = int(np.isnan(panel.cost).sum())
@@ -37,7 +38,7 @@ class _CostPerAccount(Metric):
         raise NotImplementedError
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
-        cost = _cost(panel)
+        cost = acquisition_cost(panel)
         if isinstance(cost, Unavailable):
             return cost
         reached = self.reached(panel).astype(float)

@@ -15,12 +15,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
 
 Direction = Literal["increase", "decrease"]
-Unit = Literal["currency", "percent", "ratio"]  # ratio: a multiple, e.g. LTV:CAC
+Unit = Literal["currency", "percent", "ratio", "days", "months"]  # ratio: a multiple, e.g. LTV:CAC
 
 
 class NoParams(BaseModel):
@@ -35,6 +36,7 @@ class MetricContext:
     journey: Journey
     min_cohort: int
     as_of: dt.date
+    confidence: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,17 @@ class Metric:
     Params: ClassVar[type[BaseModel]] = NoParams
     summary: ClassVar[str] = ""
 
+    # what an undefined estimate means for this metric, in the report's reason
+    undefined_meaning: ClassVar[str] = ("no matched account has what it needs (e.g. every treatment account was "
+                                        "dropped by matching, or no customer has revenue)")
+
     def __init__(self, params: BaseModel):
         self.params = params
+
+    @classmethod
+    def with_defaults(cls, params: BaseModel, economics: Economics) -> BaseModel:
+        """The parameters with defaults that come from the config filled in."""
+        return params
 
     @property
     def key(self) -> str:
@@ -102,6 +113,10 @@ class Metric:
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         """Model details for the report, from the point-estimate weights (one per account)."""
         return {}
+
+    def warnings(self, details: dict[str, dict[str, Any]]) -> list[tuple[WarningCode, str]]:
+        """Warnings about the result, from each cohort's details."""
+        return []
 
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

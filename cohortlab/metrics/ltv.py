@@ -1,36 +1,44 @@
-"""Lifetime value (SPEC §5): earned LTV over the first T tenure months, censoring-aware.
+"""Lifetime value (SPEC §5): earned over the first T tenure months, or modeled to a horizon H.
 
 earned LTV(T) = Σ_{t<T} δ_t · ḡ_t, where ḡ_t is the weighted mean margin in tenure
 month t over the customers *observed* at t (churned customers count with 0), and
 δ_t = (1 + d)^(−t/12) discounts at the annual rate d with the acquisition month
 undiscounted. Averaging each month over the customers observed at it lets young
 customers inform early months without biasing later ones.
+
+modeled LTV(H) = the same sum to H, where the months beyond the cohort's observed tenure
+L (the months at which at least ``min_cohort`` of its customers are observed) are
+extrapolated: ḡ_t = ḡ_{L−1} · S(⌊t/p⌋) / S(⌊(L−1)/p⌋) · (1 + e)^((t − L + 1)/12), with S the
+shifted-beta-geometric survival fitted on the cohort's churn at renewal period p months
+and e the configured annual expansion rate of survivors' revenue (0: held at the last
+observed level). The model is refitted in every bootstrap replicate.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
-from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
+from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
+from cohortlab.spec.models import Economics
+from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
+from cohortlab.stats.survival import one_hot, weighted_counts
+
+# a modeled LTV is flagged when more than this share of it is extrapolated, or driven by expansion
+EXTRAPOLATED_ALERT = 0.5
+EXPANSION_ALERT = 0.5
 
 
 class LTVParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    basis: Literal["earned", "modeled"] = Field(default="modeled", validate_default=True)
-    months: int = Field(default=12, ge=1, le=240)
-
-    @field_validator("basis")
-    @classmethod
-    def _available(cls, basis: str) -> str:
-        if basis == "modeled":
-            raise ValueError("'modeled' is not available in this version; use basis: earned (realized margin over "
-                             "the observed months)")
-        return basis
+    basis: Literal["earned", "modeled"] = "modeled"
+    months: int | None = Field(default=None, ge=1, le=240)
 
 
 def discount_factors(months: int, annual_rate: float) -> np.ndarray:
@@ -38,35 +46,170 @@ def discount_factors(months: int, annual_rate: float) -> np.ndarray:
     return (1.0 + annual_rate) ** (-np.arange(months) / 12.0)
 
 
+def earned_inputs(panel: Panel, months: int) -> dict[str, np.ndarray]:
+    """Margin and observed indicators (accounts × months) over each customer's observed tenure months."""
+    arrays = customer_arrays(panel)
+    observed = (np.arange(months)[None, :] < panel.observed_months[:, None]) & arrays["customer"][:, None]
+    return {**arrays, "margin": months_matrix(panel.margin, months) * observed, "observed": observed.astype(float)}
+
+
+def modeled_inputs(panel: Panel, context: MetricContext) -> Inputs:
+    """Per-account inputs of the modeled value curve, shared by modeled LTV, payback and LTV:CAC."""
+    economics = context.economics
+    horizon = economics.horizon_months
+    months = min(horizon, max(int(panel.observed_months.max(initial=0)), 1))
+    arrays = earned_inputs(panel, months)
+    observed = arrays["observed"].astype(bool)
+    time, churned = churn_times(panel)
+    period = economics.renewal_period_months
+    customer = time >= 0
+    # the renewal model is fitted on customers who paid at least once: churn at renewal ⌈τ/p⌉ for a
+    # customer lost in tenure month τ ≥ 1; a customer still paying in month c−1 made ⌊(c−1)/p⌋ renewals
+    arrays["churn_period"] = np.where(customer & churned & (time >= 1), -(-time // period), -1)
+    arrays["renewals"] = np.where(customer & ~churned, time // period, -1)
+    last_paid = np.where(churned, time - 1, np.iinfo(np.int64).max)
+    alive = np.arange(months)[None, :] <= last_paid[:, None]
+    first_margin = months_matrix(panel.margin, 1)[:, 0]
+    arrays["kept_margin"] = first_margin[:, None] * alive * observed   # month-0 margin while still a customer
+    arrays["revenue"] = months_matrix(panel.revenue, months) * observed
+    return Inputs(arrays, arrays["customer"], {
+        "discount": discount_factors(horizon, economics.discount_rate), "horizon": horizon,
+        "period": period, "expansion": economics.expansion_rate, "min_cohort": context.min_cohort,
+        "periods": -(-months // period) + 1, "gross_margin": economics.gross_margin,
+        "discount_rate": economics.discount_rate,
+    })
+
+
+@dataclass(frozen=True)
+class Curve:
+    """Mean value per customer by tenure month (rows × H): observed for t < observed_months, then modeled."""
+
+    values: np.ndarray
+    observed_months: int
+    fits: SBGFits
+
+
+def observed_tenure(inputs: Inputs) -> int:
+    """L: the leading tenure months at which at least ``min_cohort`` of the cohort's customers are observed."""
+    counts = inputs.arrays["observed"].sum(axis=0)
+    short = np.flatnonzero(counts < inputs.extra["min_cohort"])
+    return int(short[0]) if len(short) else len(counts)
+
+
+def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
+    width = inputs.extra["periods"]
+    churned = weighted_counts(weights, one_hot(inputs.arrays["churn_period"], width))
+    survived = weighted_counts(weights, one_hot(inputs.arrays["renewals"], width))
+    return fit_sbg_counts(churned, survived)
+
+
+def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,
+                fits: SBGFits | None = None) -> Curve:
+    """The per-customer curve of ``value`` (margin, revenue or kept_margin) to the horizon, for each row of
+    ``weights``; ``expansion`` False leaves out the configured expansion rate."""
+    extra = inputs.extra
+    horizon, period = extra["horizon"], extra["period"]
+    limit = min(observed_tenure(inputs), horizon)
+    observed = weights @ inputs.arrays["observed"][:, :limit]
+    earned = ratio(weights @ inputs.arrays[value][:, :limit], observed)
+    fits = fits if fits is not None else fit_renewals(inputs, weights)
+    future = np.arange(limit, horizon)
+    if limit == 0 or not len(future):
+        return Curve(earned[:, :horizon], limit, fits)
+    survival = fits.survival(np.arange(future[-1] // period + 1))
+    kept = survival[:, future // period] / survival[:, [(limit - 1) // period]]
+    growth = (1.0 + (extra["expansion"] if expansion else 0.0)) ** ((future - limit + 1) / 12.0)
+    return Curve(np.hstack([earned, earned[:, [-1]] * kept * growth[None, :]]), limit, fits)
+
+
 class LTV(Metric):
     name = "ltv"
     direction = "increase"
     unit = "currency"
     Params = LTVParams
-    summary = "Margin per customer over the first T tenure months, discounted"
+    summary = "Margin per customer over T tenure months (earned), or to the horizon (modeled), discounted"
+
+    @classmethod
+    def with_defaults(cls, params: LTVParams, economics: Economics) -> LTVParams:
+        if params.months is not None:
+            return params
+        return params.model_copy(update={"months": 12 if params.basis == "earned" else economics.horizon_months})
+
+    @property
+    def modeled(self) -> bool:
+        return self.params.basis == "modeled"
 
     @property
     def label(self) -> str:
         return f"LTV ({self.params.basis}, {self.params.months}m)"
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
+        if self.modeled:
+            horizon = context.economics.model_copy(update={"horizon_months": self.params.months})
+            return modeled_inputs(panel, MetricContext(horizon, context.journey, context.min_cohort, context.as_of,
+                                                       context.confidence))
         months = self.params.months
-        arrays = customer_arrays(panel)
-        observed = (np.arange(months)[None, :] < panel.observed_months[:, None]) & arrays["customer"][:, None]
-        margin = months_matrix(panel.margin, months)
-        return Inputs({**arrays, "margin": margin * observed, "observed": observed.astype(float)}, arrays["customer"],
+        return Inputs(earned_inputs(panel, months), panel.won & (panel.observed_months > 0),
                       {"discount": discount_factors(months, context.economics.discount_rate),
                        "gross_margin": context.economics.gross_margin,
                        "discount_rate": context.economics.discount_rate})
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
-        return require_observed(treatment, baseline, self.params.months - 1, context)
+        return require_observed(treatment, baseline, 0 if self.modeled else self.params.months - 1, context)
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+        if self.modeled:
+            return value_curve(inputs, weights).values @ inputs.extra["discount"]
         monthly = ratio(weights @ inputs.arrays["margin"], weights @ inputs.arrays["observed"])
         return monthly @ inputs.extra["discount"]
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
-        observed = inputs.arrays["observed"]
-        return {"gross_margin": inputs.extra["gross_margin"], "discount_rate": inputs.extra["discount_rate"],
-                "customers_observed_by_month": [int(count) for count in observed.sum(axis=0)]}
+        extra = inputs.extra
+        details = {"gross_margin": extra["gross_margin"], "discount_rate": extra["discount_rate"]}
+        if not self.modeled:
+            observed = inputs.arrays["observed"]
+            return {**details, "customers_observed_by_month": [int(count) for count in observed.sum(axis=0)]}
+        return {**details, **decomposition(inputs, weights[None, :])}
+
+    def warnings(self, details: dict[str, dict[str, Any]]) -> list[tuple[WarningCode, str]]:
+        if not self.modeled:
+            return []
+        found = []
+        for side, values in details.items():
+            if values.get("extrapolated_share", 0.0) > EXTRAPOLATED_ALERT:
+                found.append((WarningCode.LTV_EXTRAPOLATED,
+                              f"{self.label}: {values['extrapolated_share']:.0%} of the {side} cohort's value is "
+                              f"extrapolated beyond its {values['observed_months']} observed months by the "
+                              "retention model; treat it as a projection, and compare earned LTV too"))
+            if values.get("expansion_share", 0.0) > EXPANSION_ALERT:
+                found.append((WarningCode.LTV_EXPANSION_DRIVEN,
+                              f"{self.label}: {values['expansion_share']:.0%} of the {side} cohort's value comes "
+                              "from expansion (revenue above each customer's first month), not from keeping "
+                              "customers; check the expansion assumption"))
+        return found
+
+
+def decomposition(inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+    """Modeled LTV's build-up for one row of weights: observed vs extrapolated, retention vs expansion,
+    revenue vs margin, and the fitted renewal model."""
+    discount = inputs.extra["discount"]
+    curve = value_curve(inputs, weights)
+    fits = curve.fits
+    total = float(curve.values[0] @ discount)
+    limit = curve.observed_months
+    earned = float(curve.values[0, :limit] @ discount[:limit])
+    kept = float(value_curve(inputs, weights, "kept_margin", expansion=False, fits=fits).values[0] @ discount)
+    revenue = float(value_curve(inputs, weights, "revenue", fits=fits).values[0] @ discount)
+    return {
+        "horizon_months": inputs.extra["horizon"], "observed_months": limit,
+        "earned": earned, "extrapolated": total - earned, "extrapolated_share": _share(total - earned, total),
+        "retention_driven": kept, "expansion_driven": total - kept, "expansion_share": _share(total - kept, total),
+        "revenue_ltv": revenue, "margin_ltv": total,
+        "sbg": {"alpha": float(fits.alpha[0]), "beta": float(fits.beta[0]), "converged": bool(fits.converged[0]),
+                "renewal_period_months": inputs.extra["period"]},
+        "expansion_rate": inputs.extra["expansion"],
+    }
+
+
+def _share(part: float, total: float) -> float:
+    return part / total if total > 0 else float("nan")

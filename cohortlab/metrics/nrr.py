@@ -1,7 +1,9 @@
-"""Net revenue retention at tenure month T on a fixed starting cohort (SPEC §5).
+"""Net and gross revenue retention at tenure month T on a fixed starting cohort (SPEC §5).
 
 NRR(T) = Σ w·r_T / Σ w·r_0 over the customers observed at T: what the customers who
 started together pay at month T, expansion included, over what they paid at month 0.
+GRR(T) = Σ w·min(r_T, r_0) / Σ w·r_0: the same with each customer capped at its
+starting revenue, so expansion cannot hide churn and contraction.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class NRR(Metric):
     unit = "percent"
     Params = NRRParams
     summary = "Revenue at tenure month T over revenue at month 0, same customers"
+    capped = False  # GRR caps each customer at its starting revenue
 
     @property
     def label(self) -> str:
@@ -35,10 +38,23 @@ class NRR(Metric):
         arrays = customer_arrays(panel)
         at_t = arrays["customer"] & (panel.observed_months > months)
         revenue = months_matrix(panel.revenue, months + 1)
-        return Inputs({**arrays, "ending": revenue[:, months] * at_t, "starting": revenue[:, 0] * at_t}, at_t)
+        ending = revenue[:, months]
+        if self.capped:
+            ending = np.minimum(ending, revenue[:, 0])
+        return Inputs({**arrays, "ending": ending * at_t, "starting": revenue[:, 0] * at_t}, at_t)
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         return require_observed(treatment, baseline, self.params.months, context)
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weights @ inputs.arrays["ending"], weights @ inputs.arrays["starting"])
+
+
+class GRR(NRR):
+    name = "grr"
+    summary = "Like NRR, with each customer capped at its month-0 revenue (no expansion)"
+    capped = True
+
+    @property
+    def label(self) -> str:
+        return f"GRR ({self.params.months}m)"

@@ -8,18 +8,23 @@ from cohortlab.codes import Check
 from cohortlab.metrics.acquisition import CAC, CostPer
 from cohortlab.metrics.base import Metric
 from cohortlab.metrics.ltv import LTV
-from cohortlab.metrics.nrr import NRR
-from cohortlab.metrics.retention import Retention
-from cohortlab.spec.models import Experiment, Journey, MetricRequest
+from cohortlab.metrics.nrr import GRR, NRR
+from cohortlab.metrics.payback import LTVCAC, Payback
+from cohortlab.metrics.retention import EarlyChurn, Retention
+from cohortlab.metrics.ttv import TimeToValue
+from cohortlab.spec.models import Economics, Experiment, Journey, MetricRequest
 from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.yamlio import LoadedYaml
 
-METRICS: tuple[type[Metric], ...] = (CAC, CostPer, LTV, Retention, NRR)
+METRICS: tuple[type[Metric], ...] = (CAC, CostPer, LTV, LTVCAC, Payback, Retention, EarlyChurn, NRR, GRR,
+                                     TimeToValue)
 BY_NAME: dict[str, type[Metric]] = {metric.name: metric for metric in METRICS}
 
 
-def resolve(request: MetricRequest, journey: Journey) -> tuple[Metric | None, list[Problem]]:
-    """The metric a request names with checked parameters, or None with its problems."""
+def resolve(request: MetricRequest, journey: Journey, economics: Economics = Economics()
+            ) -> tuple[Metric | None, list[Problem]]:
+    """The metric a request names with checked parameters (defaults from ``economics`` filled in), or None
+    with its problems."""
     path = ("metrics", request.index)
     definition = BY_NAME.get(request.metric)
     if definition is None:
@@ -30,7 +35,7 @@ def resolve(request: MetricRequest, journey: Journey) -> tuple[Metric | None, li
         params = definition.Params.model_validate(request.params)
     except ValidationError as error:
         return None, [_parameter_problem(request, definition, item, path) for item in error.errors(include_url=False)]
-    metric = definition(params)
+    metric = definition(definition.with_defaults(params, economics))
     problems = [Problem(problem.code, problem.message, path + problem.path, problem.hint, problem.key, problem.offset)
                 for problem in metric.problems(journey)]
     return (None if problems else metric), problems
@@ -48,11 +53,12 @@ def _parameter_problem(request: MetricRequest, definition: type[Metric], item: d
     return Problem(Check.BAD_PARAMETER, f"metric '{request.metric}' parameter '{name}': {message}", path + (name,))
 
 
-def resolve_metrics(experiment: Experiment, journey: Journey) -> tuple[list[Metric], list[Problem]]:
+def resolve_metrics(experiment: Experiment, journey: Journey, economics: Economics = Economics()
+                    ) -> tuple[list[Metric], list[Problem]]:
     """Every metric that resolves, and the problems of those that do not (or are listed twice)."""
     metrics, problems, seen = [], [], {}
     for request in experiment.metrics:
-        metric, found = resolve(request, journey)
+        metric, found = resolve(request, journey, economics)
         problems += found
         if metric is None:
             continue
@@ -65,8 +71,9 @@ def resolve_metrics(experiment: Experiment, journey: Journey) -> tuple[list[Metr
     return metrics, problems
 
 
-def resolve_all(experiment: Experiment, journey: Journey, loaded: LoadedYaml | None = None) -> list[Metric]:
+def resolve_all(experiment: Experiment, journey: Journey, economics: Economics,
+                loaded: LoadedYaml | None = None) -> list[Metric]:
     """The experiment's metrics; the first problem raises, positioned in ``loaded``."""
-    metrics, problems = resolve_metrics(experiment, journey)
+    metrics, problems = resolve_metrics(experiment, journey, economics)
     raise_first(problems, loaded)
     return metrics

@@ -1,9 +1,9 @@
-"""Logo retention at tenure month T by Kaplan–Meier (SPEC §5).
+"""Logo retention and early churn at tenure month T by Kaplan–Meier (SPEC §5).
 
 A customer churns in the month after its last month with revenue; one still paying
 in its last observed month is censored there. Retention(T) is the probability of
-still paying in tenure month T. Customers with no revenue at all churned at once
-(an event at t = 0).
+still paying in tenure month T; early churn(T) is 1 − retention(T). Customers with
+no revenue at all churned at once (an event at t = 0).
 """
 
 from __future__ import annotations
@@ -15,28 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
-from cohortlab.metrics.tenure import customer_arrays, require_observed
-from cohortlab.stats.survival import event_matrices, kaplan_meier
+from cohortlab.metrics.tenure import churn_times, customer_arrays, require_observed
+from cohortlab.stats.survival import event_matrices, greenwood, kaplan_meier
 
 
 class RetentionParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     months: int = Field(default=12, ge=1, le=240)
-
-
-def churn_times(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """Per account: churn time (or last observed tenure month when censored) and whether churn was observed.
-
-    Non-customers and customers with no complete month get time −1 (never at risk).
-    """
-    months = panel.revenue.shape[1]
-    observed = panel.observed_months
-    active = (panel.revenue > 0) & (np.arange(months)[None, :] < observed[:, None])
-    last_paid = np.where(active.any(axis=1), months - 1 - np.argmax(active[:, ::-1], axis=1), -1)
-    customer = panel.won & (observed > 0)
-    churned = customer & (last_paid + 1 < observed)
-    time = np.where(churned, last_paid + 1, observed - 1)
-    return np.where(customer, time, -1), churned
 
 
 class Retention(Metric):
@@ -53,7 +38,8 @@ class Retention(Metric):
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
         time, churned = churn_times(panel)
         events, at_risk = event_matrices(time, churned, self.params.months)
-        return Inputs({**customer_arrays(panel), "events": events, "at_risk": at_risk}, time >= 0)
+        return Inputs({**customer_arrays(panel), "events": events, "at_risk": at_risk}, time >= 0,
+                      {"confidence": context.confidence})
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         return require_observed(treatment, baseline, self.params.months, context)
@@ -62,5 +48,28 @@ class Retention(Metric):
         return kaplan_meier(weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"])
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+        """Counts behind the estimate and the cohort's own Greenwood interval for retention(T)."""
+        events, at_risk = weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"]
+        survival, standard_error, low, high = greenwood(events, at_risk, inputs.extra["confidence"])
         return {"churned_by_T": int(inputs.arrays["events"].sum()),
-                "at_risk_at_T": int(inputs.arrays["at_risk"][:, -1].sum())}
+                "at_risk_at_T": int(inputs.arrays["at_risk"][:, -1].sum()),
+                "retention": survival, "greenwood_se": standard_error, "greenwood_ci": [low, high]}
+
+
+class EarlyChurnParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    months: int = Field(default=3, ge=1, le=240)
+
+
+class EarlyChurn(Retention):
+    name = "early_churn"
+    direction = "decrease"
+    Params = EarlyChurnParams
+    summary = "Share of customers lost by tenure month T: 1 − retention(T)"
+
+    @property
+    def label(self) -> str:
+        return f"Early churn ({self.params.months}m)"
+
+    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+        return 1.0 - super().estimate(inputs, weights)

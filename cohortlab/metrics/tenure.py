@@ -1,4 +1,4 @@
-"""Shared rules for metrics over customers' tenure months (LTV, retention, NRR)."""
+"""Shared rules for metrics over customers' tenure months (LTV, retention, NRR, payback)."""
 
 from __future__ import annotations
 
@@ -45,3 +45,18 @@ def require_observed(treatment: Inputs, baseline: Inputs, tenure: int, context: 
             f"only {count} {name} customers are observed at tenure month {tenure} (min_cohort is {needed}); {when}"
         )
     return None
+
+
+def churn_times(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Per account: churn time (or last observed tenure month when censored) and whether churn was observed.
+
+    Non-customers and customers with no complete month get time −1 (never at risk).
+    """
+    months = panel.revenue.shape[1]
+    observed = panel.observed_months
+    active = (panel.revenue > 0) & (np.arange(months)[None, :] < observed[:, None])
+    last_paid = np.where(active.any(axis=1), months - 1 - np.argmax(active[:, ::-1], axis=1), -1)
+    customer = panel.won & (observed > 0)
+    churned = customer & (last_paid + 1 < observed)
+    time = np.where(churned, last_paid + 1, observed - 1)
+    return np.where(customer, time, -1), churned

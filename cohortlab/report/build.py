@@ -73,21 +73,23 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                         replicates=overrides.replicates or defaults.replicates,
                         seed=defaults.seed if overrides.seed is None else overrides.seed,
                         correction=defaults.correction)
-    metrics = resolve_all(experiment, config.journey, loaded)
+    metrics = resolve_all(experiment, config.journey, config.economics, loaded)
     if data is None:
         data = check_contract(open_database(config), config.journey, config.as_of)
     column_types = data.db.tables["accounts"].columns
     filters = cohort_filters(experiment, column_types, loaded)
+    milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                       experiment.match.column_names())
+                                       experiment.match.column_names(), milestones)
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     matching = match_panel(experiment, panel)
     weights = matching.weights()
-    context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of)
+    context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence)
 
-    results = _estimate(metrics, panel, matching, weights, context, settings, progress)
+    results, metric_warnings = _estimate(metrics, panel, matching, weights, context, settings, progress)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
                  for result in results if result.status is Status.UNAVAILABLE]
+    warnings += metric_warnings
     summary = _matching_summary(panel, matching, weights, defaults.max_smd)
     warnings += _matching_warnings(summary, panel)
     return Report(
@@ -101,8 +103,9 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
 
 
 def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,
-              settings: Settings, progress: Progress | None) -> list[MetricResult]:
-    """Every metric's result, unavailable ones with their reason, p-values adjusted across the family."""
+              settings: Settings, progress: Progress | None) -> tuple[list[MetricResult], list[ReportWarning]]:
+    """Every metric's result, unavailable ones with their reason, p-values adjusted across the family; and
+    the warnings the results raise."""
     treated = panel.treated
     prepared: dict[str, tuple[Metric, Inputs]] = {}
     unavailable: dict[str, str] = {}
@@ -129,7 +132,7 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             if np.isfinite(comparison.treatment) and np.isfinite(comparison.baseline)]
     adjusted = dict(zip(keys, adjust_p_values([comparisons[key].p_value for key in keys], settings.correction)))
 
-    results = []
+    results, warnings = [], []
     for metric in metrics:
         common = dict(metric=metric.name, params=metric.param_values(), label=metric.label,
                       direction=metric.direction, unit=metric.unit)
@@ -140,13 +143,17 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
         undefined = [side for side in ("treatment", "baseline") if not np.isfinite(getattr(comparison, side))]
         if undefined:
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
-                f"undefined for the {' and '.join(undefined)} cohort: no matched account has what it needs "
-                "(e.g. every treatment account was dropped by matching, or no customer has revenue)")))
+                f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}")))
             continue
         sides = {"treatment": treated, "baseline": ~treated}
         details = {side: metric.details(inputs.take(mask), weights[mask]) for side, mask in sides.items()}
+        warnings += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
         if comparison.undefined:
             details["undefined_replicates"] = comparison.undefined
+            total = comparison.undefined + comparison.replicates
+            warnings.append(ReportWarning(str(WarningCode.DEGENERATE_REPLICATES), (
+                f"{metric.label}: undefined in {comparison.undefined:,} of {total:,} bootstrap replicates "
+                f"({comparison.undefined / total:.1%}; {metric.undefined_meaning}); its interval uses the rest")))
         contributing = {side: inputs.contributing & mask & (weights > 0) for side, mask in sides.items()}
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
@@ -157,7 +164,7 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
             effective_n={side: effective_size(weights[rows]) for side, rows in contributing.items()},
             details=details,
         ))
-    return results
+    return results, warnings
 
 
 def _empty_cohort(treated: np.ndarray, weights: np.ndarray) -> str | None:

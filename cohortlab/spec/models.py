@@ -63,6 +63,8 @@ class Economics(Strict):
     discount_rate: Annotated[float, Field(ge=0, lt=1)] = 0.10
     horizon_months: Annotated[int, Field(ge=1, le=240)] = 36
     renewal_period_months: Annotated[int, Field(ge=1, le=60)] = 1
+    # annual growth of surviving customers' revenue beyond their observed months (modeled LTV); 0 holds it flat
+    expansion_rate: Annotated[float, Field(gt=-1, le=2)] = 0.0
 
 
 class Attribution(Strict):

@@ -87,3 +87,117 @@ def from_survivors(alive: list[float] | np.ndarray) -> tuple[np.ndarray, np.ndar
     periods = np.r_[np.arange(1, len(alive)), len(alive) - 1]
     churned = np.r_[np.ones(len(lost), dtype=bool), False]
     return periods, churned, np.r_[lost, alive[-1]]
+
+
+@dataclass(frozen=True)
+class SBGFits:
+    """Fitted α and β for each row of a batch (the point estimate and bootstrap replicates)."""
+
+    alpha: np.ndarray
+    beta: np.ndarray
+    converged: np.ndarray
+
+    def survival(self, periods: np.ndarray) -> np.ndarray:
+        """S(t) for each row (rows × periods)."""
+        from scipy.special import betaln
+
+        alpha, beta, periods = self.alpha[:, None], self.beta[:, None], np.asarray(periods, dtype=float)[None, :]
+        return np.exp(betaln(alpha, beta + periods) - betaln(alpha, beta))
+
+
+LOG_BOUND = 15.0  # |log α|, |log β| at most this: beyond it the model's predictions no longer change
+
+
+def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 200) -> SBGFits:
+    """Maximum-likelihood α and β for each row of weighted counts, by damped Newton steps on log α, log β.
+
+    Parameters
+    ----------
+    churned
+        (rows × K) customers who churned at renewal k, in column k (column 0 is ignored).
+    survived
+        (rows × K) customers known to have made k renewals and still customers (censored), in column k.
+
+    The likelihood and its derivatives come from the recursions S(k) = Π_{j<k} (β + j)/(α + β + j)
+    and P(T = k) = S(k − 1) · α/(α + β + k − 1), as cumulative sums over k. Every row is fitted on
+    its own (the same result alone or in a batch), so the point estimate and each bootstrap
+    replicate get an exact maximum-likelihood fit. When the data show no heterogeneity the
+    likelihood keeps rising as α and β grow together (the geometric limit); the fit then stops at
+    a bound where survival is geometric to many digits.
+    """
+    churned_all = np.atleast_2d(np.asarray(churned, dtype=float)).copy()
+    survived_all = np.atleast_2d(np.asarray(survived, dtype=float))
+    churned_all[:, 0] = 0.0
+    rows, width = churned_all.shape
+    j = np.arange(width, dtype=float)[None, :]
+
+    def sums(values: np.ndarray) -> np.ndarray:
+        """Σ_{j<k} values[:, j] for k = 0..K−1 (a leading 0)."""
+        return np.concatenate([np.zeros((len(values), 1)), np.cumsum(values[:, :-1], axis=1)], axis=1)
+
+    def terms(u: np.ndarray, v: np.ndarray, index: np.ndarray, second: bool):
+        a, b = np.exp(u)[:, None], np.exp(v)[:, None]
+        churned, survived = churned_all[index], survived_all[index]
+        # still a customer after k renewals: log S(k) and its derivatives
+        log_s = sums(np.log(b + j) - np.log(a + b + j))
+        s_ab, s_b = sums(1 / (a + b + j)), sums(1 / (b + j))
+        # churn at renewal k ≥ 1: log S(k−1) + log α − log(α + β + k − 1)
+        previous = np.concatenate([np.zeros((len(a), 1)), np.ones((len(a), width - 1))], axis=1)
+        shift = lambda values: np.concatenate([values[:, :1], values[:, :-1]], axis=1)  # noqa: E731
+        hazard_term = a + b + j - 1 + (j == 0)  # α + β + k − 1 (column 0 unused)
+        log_p = shift(log_s) + (np.log(a) - np.log(hazard_term)) * previous
+        value = (churned * log_p + survived * log_s).sum(axis=1)
+        if not second:
+            return value
+        g_a = (churned * (-shift(s_ab) + 1 / a - 1 / hazard_term) + survived * -s_ab).sum(axis=1)
+        g_b = (churned * (shift(s_b - s_ab) - 1 / hazard_term) + survived * (s_b - s_ab)).sum(axis=1)
+        t_ab, t_b, inverse2 = sums(1 / (a + b + j) ** 2), sums(1 / (b + j) ** 2), 1 / hazard_term ** 2
+        h_aa = (churned * (shift(t_ab) - 1 / a ** 2 + inverse2) + survived * t_ab).sum(axis=1)
+        h_bb = (churned * (shift(t_ab - t_b) + inverse2) + survived * (t_ab - t_b)).sum(axis=1)
+        h_ab = (churned * (shift(t_ab) + inverse2) + survived * t_ab).sum(axis=1)
+        a, b = a[:, 0], b[:, 0]
+        # on the log scale: d/du = a d/da, d²/du² = a² d²/da² + a d/da
+        return value, a * g_a, b * g_b, a * a * h_aa + a * g_a, b * b * h_bb + b * g_b, a * b * h_ab
+
+    everyone = np.arange(rows)
+    u, v = np.zeros(rows), np.zeros(rows)
+    current = terms(u, v, everyone, False)
+    active = np.ones(rows, dtype=bool)
+    scale = 1.0 + churned_all.sum(axis=1) + survived_all.sum(axis=1)
+    for _ in range(iterations):
+        if not active.any():
+            break
+        index = np.flatnonzero(active)
+        _, g_u, g_v, h_uu, h_vv, h_uv = terms(u[index], v[index], index, True)
+        # shift the Hessian until it is negative definite (Levenberg–Marquardt), so the step climbs
+        half_trace, det = (h_uu + h_vv) / 2, h_uu * h_vv - h_uv ** 2
+        largest = half_trace + np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))
+        lift = np.where(largest > -1e-6 * scale[index], largest + 1e-3 * scale[index], 0.0)
+        h_uu, h_vv = h_uu - lift, h_vv - lift
+        det = h_uu * h_vv - h_uv ** 2
+        step_u = -(h_vv * g_u - h_uv * g_v) / det
+        step_v = -(h_uu * g_v - h_uv * g_u) / det
+        length = np.hypot(step_u, step_v)
+        step_u, step_v = (step / np.maximum(length, 1.0) for step in (step_u, step_v))
+        size = np.ones(len(index))
+        accepted = np.zeros(len(index), dtype=bool)
+        new_u, new_v, new_ll = u[index], v[index], current[index]
+        for _ in range(40):  # backtrack until the likelihood does not fall
+            if accepted.all():
+                break
+            try_u = np.clip(u[index] + size * step_u, -LOG_BOUND, LOG_BOUND)
+            try_v = np.clip(v[index] + size * step_v, -LOG_BOUND, LOG_BOUND)
+            value = terms(try_u, try_v, index, False)
+            good = ~accepted & (value >= current[index] - 1e-12 * np.abs(current[index]))
+            new_u, new_v, new_ll = (np.where(good, new, old) for new, old in
+                                    ((try_u, new_u), (try_v, new_v), (value, new_ll)))
+            accepted |= good
+            size = np.where(accepted, size, size / 2)
+        moved = np.hypot(new_u - u[index], new_v - v[index])
+        u[index], v[index], current[index] = new_u, new_v, new_ll
+        done = (np.hypot(g_u, g_v) / scale[index] < 1e-10) | (moved < 1e-10) | ~accepted
+        active[index[done]] = False
+    _, g_u, g_v, *_ = terms(u, v, everyone, True)
+    at_bound = (np.abs(u) >= LOG_BOUND) | (np.abs(v) >= LOG_BOUND)
+    converged = (np.hypot(g_u, g_v) / scale < 1e-6) | at_bound
+    return SBGFits(np.exp(u), np.exp(v), converged)

@@ -32,3 +32,60 @@ def kaplan_meier(events: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
     before = np.concatenate([np.ones_like(survival[..., :1]), survival[..., :-1]], axis=-1)
     unobserved = (np.isnan(factor) & (before > 0)).any(axis=-1)
     return np.where(unobserved, np.nan, survival[..., -1])
+
+
+def greenwood(events: np.ndarray, at_risk: np.ndarray, confidence: float) -> tuple[float, float, float, float]:
+    """Kaplan–Meier survival past the last time, its Greenwood standard error, and a confidence interval.
+
+    ``events`` and ``at_risk`` are counts per time (one cohort). Greenwood's variance is
+    Var S(T) = S(T)² Σ_t d_t / (n_t (n_t − d_t)); the interval is computed on the log(−log S)
+    scale (Kalbfleisch and Prentice), which keeps it inside [0, 1]. Returns NaNs where the
+    survival is undefined; the interval is degenerate at S = 0 or S = 1.
+    """
+    from scipy.stats import norm
+
+    survival = float(kaplan_meier(events[None, :], at_risk[None, :])[0])
+    if not np.isfinite(survival):
+        return (survival, float("nan"), float("nan"), float("nan"))
+    used = at_risk > events
+    terms = events[used] / (at_risk[used] * (at_risk[used] - events[used]))
+    standard_error = survival * float(np.sqrt(terms.sum()))
+    if survival in (0.0, 1.0):
+        return (survival, standard_error, survival, survival)
+    z = norm.ppf(1 - (1 - confidence) / 2)
+    # Var log(−log S) = Σ d/(n(n−d)) / (log S)²
+    spread = z * float(np.sqrt(terms.sum())) / abs(np.log(survival))
+    low, high = survival ** np.exp(spread), survival ** np.exp(-spread)
+    return (survival, standard_error, float(low), float(high))
+
+
+def one_hot(codes: np.ndarray, width: int) -> "scipy.sparse.csr_matrix":  # noqa: F821
+    """A sparse (accounts × width) indicator with a 1 at each account's code; a negative code is a zero row."""
+    from scipy import sparse
+
+    rows = np.flatnonzero(codes >= 0)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, codes[rows])), shape=(len(codes), width))
+
+
+def weighted_counts(weights: np.ndarray, indicator) -> np.ndarray:
+    """``weights @ indicator`` for dense weights (replicates × accounts) and a sparse indicator."""
+    return np.asarray((indicator.T @ weights.T).T)
+
+
+def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier survival just after each of K sorted times, for each row of weighted counts (rows × K).
+
+    Accounts censored at a time are at risk at it (censoring after events). Where nobody is at
+    risk the curve is NaN.
+    """
+    at_risk = np.cumsum((events + censored)[:, ::-1], axis=1)[:, ::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - events / np.where(at_risk > 0, at_risk, 1.0), np.nan)
+    return np.cumprod(factor, axis=1)
+
+
+def median_time(times: np.ndarray, survival: np.ndarray) -> np.ndarray:
+    """The smallest time where the survival falls to 0.5 or below, per row; NaN where it never does."""
+    reached = survival <= 0.5
+    first = np.argmax(reached, axis=1)
+    return np.where(reached.any(axis=1), times[first].astype(float), np.nan)

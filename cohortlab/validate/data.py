@@ -93,7 +93,7 @@ def _metric_problems(experiment: Experiment, config: Config, results: tuple[Metr
                      settings: Settings) -> list[Problem]:
     indexes = {}
     for request in experiment.metrics:
-        metric, _ = resolve(request, config.journey)
+        metric, _ = resolve(request, config.journey, config.economics)
         if metric is not None:
             indexes.setdefault((metric.name, tuple(metric.param_values().values())), request.index)
     problems = []

@@ -238,7 +238,7 @@ def _check_experiment(path: Path, project: _Project, check_data: bool, today: dt
 def _references(experiment: Experiment, project: _Project) -> list[Problem]:
     from cohortlab.metrics.registry import resolve_metrics
 
-    _, problems = resolve_metrics(experiment, project.config.journey)
+    _, problems = resolve_metrics(experiment, project.config.journey, project.config.economics)
     for name in COHORTS:
         problems += where_problems(name, getattr(experiment, name), project.columns)
     if project.columns is not None:
