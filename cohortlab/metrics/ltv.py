@@ -75,7 +75,7 @@ def modeled_inputs(panel: Panel, context: MetricContext) -> Inputs:
     return Inputs(arrays, arrays["customer"], {
         "discount": discount_factors(horizon, economics.discount_rate), "horizon": horizon,
         "period": period, "expansion": economics.expansion_rate, "min_cohort": context.min_cohort,
-        "periods": -(-months // period) + 1, "gross_margin": economics.gross_margin,
+        "periods": -(-int(panel.observed_months.max(initial=0)) // period) + 1, "gross_margin": economics.gross_margin,
         "discount_rate": economics.discount_rate,
     })
 

@@ -22,7 +22,8 @@ def _signed(text: str, value: float, signed: bool) -> str:
 
 
 def value(amount: float, unit: str, *, signed: bool = False) -> str:
-    """A metric value: $12,345 for currency, 83.6% for percent, 3.2× for ratios; deltas get a sign."""
+    """A metric value: $12,345 for currency, 83.6% for percent, 3.2× for ratios, 24.5 days, 7.3 months;
+    deltas get a sign."""
     if amount is None or not math.isfinite(amount):
         return "–"
     magnitude = abs(amount)
@@ -30,6 +31,8 @@ def value(amount: float, unit: str, *, signed: bool = False) -> str:
         text = f"${magnitude:,.0f}" if magnitude >= 100 else f"${magnitude:,.2f}"
     elif unit == "percent":
         text = f"{magnitude * 100:.1f}" + (" pp" if signed else "%")
+    elif unit in ("days", "months"):
+        text = f"{magnitude:.1f} {'d' if unit == 'days' else 'mo'}" if signed else f"{magnitude:.1f} {unit}"
     else:
         text = f"{magnitude:.2f}×"
     return _signed(text, amount, signed)

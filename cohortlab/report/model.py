@@ -121,6 +121,18 @@ class Report:
     warnings: tuple[ReportWarning, ...]
     accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def primary_result(self) -> MetricResult | None:
+        """The result of the experiment's primary metric: the first listed with its name."""
+        return next((result for result in self.results if result.metric == self.experiment.primary), None)
+
+    def buildup_result(self) -> MetricResult | None:
+        """The modeled LTV whose build-up the report shows: the primary metric if it is one, else the first."""
+        modeled = [result for result in self.results if result.metric == "ltv" and result.status is Status.OK
+                   and result.params.get("basis") == "modeled"]
+        primary = self.primary_result
+        return primary if primary in modeled else (modeled[0] if modeled else None)
+
     def result(self, key: str) -> MetricResult:
         """The result for a metric key such as ``cac`` or ``ltv:earned:12``."""
         for result in self.results:

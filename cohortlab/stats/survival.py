@@ -59,7 +59,7 @@ def greenwood(events: np.ndarray, at_risk: np.ndarray, confidence: float) -> tup
     return (survival, standard_error, float(low), float(high))
 
 
-def one_hot(codes: np.ndarray, width: int) -> "scipy.sparse.csr_matrix":  # noqa: F821
+def one_hot(codes: np.ndarray, width: int):
     """A sparse (accounts × width) indicator with a 1 at each account's code; a negative code is a zero row."""
     from scipy import sparse
 
@@ -85,7 +85,20 @@ def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
 
 
 def median_time(times: np.ndarray, survival: np.ndarray) -> np.ndarray:
-    """The smallest time where the survival falls to 0.5 or below, per row; NaN where it never does."""
-    reached = survival <= 0.5
+    """The time at which the survival curve falls to 0.5, per row; NaN where it never does.
+
+    The curve is joined linearly between its values at consecutive times (starting from 1 at
+    time 0), so with whole-day times the median is not rounded to a whole day: for times
+    D = ⌈X⌉ of a continuous X this is, to the interpolation's accuracy, the median of X.
+    """
+    curve = np.concatenate([np.ones((len(survival), 1)), survival], axis=1)
+    grid = np.concatenate([[min(0.0, float(times[0])) if len(times) else 0.0], np.asarray(times, dtype=float)])
+    reached = curve <= 0.5
     first = np.argmax(reached, axis=1)
-    return np.where(reached.any(axis=1), times[first].astype(float), np.nan)
+    rows = np.arange(len(curve))
+    before = np.maximum(first - 1, 0)
+    upper, lower = curve[rows, before], curve[rows, first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(upper > lower, (upper - 0.5) / (upper - lower), 1.0)
+    median = grid[before] + fraction * (grid[first] - grid[before])
+    return np.where(reached.any(axis=1), median, np.nan)

@@ -32,6 +32,10 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
     lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.results], 1)
     lines += ["", "★ primary metric · ▲ better ▼ worse ○ inconclusive – unavailable (verdicts use adjusted p)"]
+    buildup = report.buildup_result()
+    if buildup is not None:
+        lines += ["", f"**{rows.buildup_title(buildup)}**", ""]
+        lines += _table(rows.BUILDUP_HEADER, rows.buildup_cells(buildup), 1) + ["", rows.BUILDUP_NOTE.replace("\n", " · ")]
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- `{warning.code}` {warning.message}" for warning in report.warnings]
     stream.write("\n".join(lines) + "\n")

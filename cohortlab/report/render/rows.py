@@ -9,12 +9,14 @@ from cohortlab.report.model import MetricResult, Report
 METRIC_HEADER = ("metric", "baseline", "treatment", "delta [CI]", "relative [CI]", "p", "p adj.", "verdict")
 COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effective n", "dropped")
 BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max", "")
+BUILDUP_HEADER = ("cohort", "observed", "earned", "extrapolated", "retention-driven", "expansion-driven",
+                  "margin LTV", "revenue LTV", "sBG α, β")
 # a treatment cohort losing more than this share of its accounts to matching is flagged loudly
 DROPPED_ALERT = 0.10
 
 
 def metric_cells(report: Report, result: MetricResult) -> tuple[str, ...]:
-    star = "★ " if report.experiment.primary == result.metric else ""
+    star = "★ " if result is report.primary_result else ""
     if result.status is Status.UNAVAILABLE:
         return (star + result.label, "–", "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict])
     return (
@@ -109,3 +111,32 @@ def settings_line(report: Report) -> str:
     settings = report.settings
     return (f"{settings.confidence:.0%} intervals · {settings.ci} ({fmt.number(settings.replicates)} replicates, "
             f"seed {settings.seed}) · p adjusted: {settings.correction}")
+
+
+def buildup_title(result: MetricResult) -> str:
+    return f"LTV build-up — {result.label}, per customer"
+
+
+def buildup_cells(result: MetricResult) -> list[tuple[str, ...]]:
+    """Per cohort: where the modeled LTV comes from (observed vs extrapolated, retention vs expansion)."""
+    rows = []
+    for side in ("treatment", "baseline"):
+        parts = result.details[side]
+        share = parts["extrapolated_share"]
+        expansion = parts["expansion_share"]
+        sbg = parts["sbg"]
+        rows.append((
+            side, f"{parts['observed_months']} of {parts['horizon_months']} months",
+            fmt.value(parts["earned"], "currency"),
+            f"{fmt.value(parts['extrapolated'], 'currency')} ({fmt.number(100 * share)}%)",
+            fmt.value(parts["retention_driven"], "currency"),
+            f"{fmt.value(parts['expansion_driven'], 'currency')} ({fmt.number(100 * expansion)}%)",
+            fmt.value(parts["margin_ltv"], "currency"), fmt.value(parts["revenue_ltv"], "currency"),
+            f"{sbg['alpha']:.3g}, {sbg['beta']:.3g}" + ("" if sbg["converged"] else " (not converged)"),
+        ))
+    return rows
+
+
+BUILDUP_NOTE = ("earned: margin in the observed months · extrapolated: the months beyond, by the renewal model\n"
+                "retention-driven: each customer's first-month margin for as long as it stays · expansion-driven: "
+                "the rest")

@@ -64,6 +64,15 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
     console.print(metrics)
     console.print("★ primary metric · ▲ better  ▼ worse  ○ inconclusive  – unavailable (verdicts use adjusted p)")
 
+    buildup = report.buildup_result()
+    if buildup is not None:
+        console.print()
+        table = _table(rows.buildup_title(buildup), rows.BUILDUP_HEADER, 1)
+        for cells in rows.buildup_cells(buildup):
+            table.add_row(*cells)
+        console.print(table)
+        console.print(rows.BUILDUP_NOTE)
+
     if report.warnings:
         console.print()
         console.print(Text("Warnings", style="bold"))
