@@ -32,8 +32,10 @@ GROSS_MARGIN = 0.78
 DISCOUNT_RATE = 0.10  # annual; tenure month 0 is undiscounted
 POPULATION = 400_000  # treatment-cohort entrants (and baseline entrants) simulated
 TRUTH_SEED = 20260930
-TENURE_MONTHS = 13  # tenure months 0..12, enough for nrr:12 and ltv:earned:12
-METRICS = ("cac", "cost_per:opportunity", "ltv:earned:12", "retention:3", "nrr:12")
+HORIZON_MONTHS = 36  # the modeled-LTV horizon (economics.horizon_months)
+TENURE_MONTHS = HORIZON_MONTHS  # tenure months simulated: enough for every metric below
+METRICS = ("cac", "cost_per:opportunity", "ltv:earned:12", "ltv:modeled:36", "ltv_cac", "payback",
+           "retention:3", "early_churn:3", "nrr:12", "grr:12", "time_to_value:first_value:90")
 EXPERIMENTS = ("onboarding-v2", "orchestrated-journey")
 
 
@@ -65,21 +67,51 @@ class Truth:
         return self.effect / abs(self.counterfactual)
 
 
+def _payback(monthly: np.ndarray, cac: float) -> float:
+    """The fractional month at which the cumulative monthly margin reaches ``cac`` (NaN if it never does)."""
+    total = 0.0
+    for month, margin in enumerate(monthly):
+        if total + margin >= cac:
+            return month + (cac - total) / margin
+        total += margin
+    return float("nan")
+
+
+def _median_days(days: np.ndarray, weights: np.ndarray) -> float:
+    """Median of whole-day times (−1: never), the survival curve joined linearly between whole days."""
+    reached = days >= 0
+    share = np.bincount(days[reached], weights=weights[reached]) / weights.sum()
+    survival = np.r_[1.0, 1.0 - np.cumsum(share)]  # before day 0, then after each day
+    grid = np.r_[0.0, np.arange(len(share))]
+    first = int(np.argmax(survival <= 0.5))
+    upper, lower = survival[first - 1], survival[first]
+    return float(grid[first - 1] + (upper - 0.5) / (upper - lower) * (grid[first] - grid[first - 1]))
+
+
 def _metrics(people: demo.Entrants, funnel: demo.FunnelDraws, revenue: demo.RevenueDraws,
-             guided: np.ndarray, orchestrated: bool) -> dict[str, float]:
+             guided: np.ndarray, orchestrated: bool, milestone_days: np.ndarray) -> dict[str, float]:
     """Population values of every metric for one arm (expectations, no censoring)."""
     reach = demo.reach_probabilities(demo.advance_probabilities(people, orchestrated))
     cost = demo.touch_cost(people, funnel, reach, orchestrated).sum()
     won = reach[:, 4]  # P(customer | entrant): the weight of its revenue path
     paths = demo.mrr_paths(revenue, people, guided)
-    discount = (1.0 + DISCOUNT_RATE) ** (-np.arange(12) / 12.0)
-    margin = GROSS_MARGIN * (paths[:, :12] @ discount)
+    discount = (1.0 + DISCOUNT_RATE) ** (-np.arange(HORIZON_MONTHS) / 12.0)
+    margin_by_month = GROSS_MARGIN * (won @ paths) / won.sum()  # mean margin per customer, by tenure month
+    cac = cost / won.sum()
+    ltv = margin_by_month @ discount
+    retention = won @ (paths[:, 3] > 0) / won.sum()
     return {
-        "cac": cost / won.sum(),
+        "cac": cac,
         "cost_per:opportunity": cost / reach[:, 3].sum(),
-        "ltv:earned:12": won @ margin / won.sum(),
-        "retention:3": won @ (paths[:, 3] > 0) / won.sum(),
+        "ltv:earned:12": margin_by_month[:12] @ discount[:12],
+        "ltv:modeled:36": ltv,
+        "ltv_cac": ltv / cac,
+        "payback": _payback(margin_by_month, cac),
+        "retention:3": retention,
+        "early_churn:3": 1.0 - retention,
         "nrr:12": (won @ paths[:, 12]) / (won @ paths[:, 0]),
+        "grr:12": (won @ np.minimum(paths[:, 12], paths[:, 0])) / (won @ paths[:, 0]),
+        "time_to_value:first_value:90": _median_days(milestone_days, won),
     }
 
 
@@ -97,6 +129,10 @@ def _draw(rng: np.random.Generator, n: int, keep_probability=None):
     return people, demo.draw_funnel(rng, people), demo.draw_revenue(rng, people, TENURE_MONTHS)
 
 
+def _first_value_days(rng: np.random.Generator, guided: np.ndarray) -> np.ndarray:
+    return demo.draw_milestone_days(rng, guided)[1]
+
+
 @functools.lru_cache(maxsize=None)
 def true_values(experiment: str) -> dict[str, Truth]:
     """Population truth of the demo experiment's metrics.
@@ -107,8 +143,8 @@ def true_values(experiment: str) -> dict[str, Truth]:
 
     Returns
     -------
-    dict keyed by "cac", "cost_per:opportunity", "ltv:earned:12", "retention:3",
-    "nrr:12" (dollars; retention as a fraction).
+    dict keyed by :data:`METRICS` (dollars; retention, churn and revenue retention as
+    fractions; payback in months; time to first value in days).
     """
     if experiment not in EXPERIMENTS:
         raise ValueError(f"unknown demo experiment {experiment!r}; expected one of {EXPERIMENTS}")
@@ -117,17 +153,21 @@ def true_values(experiment: str) -> dict[str, Truth]:
     if experiment == "onboarding-v2":
         # Both windows are before the orchestrated journey launched.
         people, funnel, revenue = _draw(treated_rng, POPULATION, demo.guided_probability)
-        treatment = _metrics(people, funnel, revenue, np.ones(len(people), bool), False)
-        counterfactual = _metrics(people, funnel, revenue, np.zeros(len(people), bool), False)
+        on, off = np.ones(len(people), bool), np.zeros(len(people), bool)
+        # milestones are drawn after the fact from the flow alone: independent draws per arm
+        treatment = _metrics(people, funnel, revenue, on, False, _first_value_days(treated_rng, on))
+        counterfactual = _metrics(people, funnel, revenue, off, False, _first_value_days(treated_rng, off))
         people, funnel, revenue = _draw(baseline_rng, POPULATION)
-        baseline = _metrics(people, funnel, revenue, np.zeros(len(people), bool), False)
+        off = np.zeros(len(people), bool)
+        baseline = _metrics(people, funnel, revenue, off, False, _first_value_days(baseline_rng, off))
     else:
         # Both windows are after guided onboarding launched: its assignment is in the mix.
         people, funnel, revenue = _draw(treated_rng, POPULATION, demo.orchestrated_probability)
         guided = treated_rng.random(len(people)) < demo.guided_probability(people)
-        treatment = _metrics(people, funnel, revenue, guided, True)
-        counterfactual = _metrics(people, funnel, revenue, guided, False)
+        days = _first_value_days(treated_rng, guided)
+        treatment = _metrics(people, funnel, revenue, guided, True, days)
+        counterfactual = _metrics(people, funnel, revenue, guided, False, days)
         people, funnel, revenue = _draw(baseline_rng, POPULATION)
         guided = baseline_rng.random(len(people)) < demo.guided_probability(people)
-        baseline = _metrics(people, funnel, revenue, guided, False)
+        baseline = _metrics(people, funnel, revenue, guided, False, _first_value_days(baseline_rng, guided))
     return {m: Truth(float(treatment[m]), float(baseline[m]), float(counterfactual[m])) for m in METRICS}

@@ -108,7 +108,7 @@ class SBGFits:
 LOG_BOUND = 15.0  # |log α|, |log β| at most this: beyond it the model's predictions no longer change
 
 
-def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 200) -> SBGFits:
+def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 100) -> SBGFits:
     """Maximum-likelihood α and β for each row of weighted counts, by damped Newton steps on log α, log β.
 
     Parameters
@@ -169,20 +169,20 @@ def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 
             break
         index = np.flatnonzero(active)
         _, g_u, g_v, h_uu, h_vv, h_uv = terms(u[index], v[index], index, True)
-        # shift the Hessian until it is negative definite (Levenberg–Marquardt), so the step climbs
+        # a Newton step where the Hessian is negative definite; elsewhere a unit step up the gradient
         half_trace, det = (h_uu + h_vv) / 2, h_uu * h_vv - h_uv ** 2
         largest = half_trace + np.sqrt(np.maximum(half_trace ** 2 - det, 0.0))
-        lift = np.where(largest > -1e-6 * scale[index], largest + 1e-3 * scale[index], 0.0)
-        h_uu, h_vv = h_uu - lift, h_vv - lift
-        det = h_uu * h_vv - h_uv ** 2
-        step_u = -(h_vv * g_u - h_uv * g_v) / det
-        step_v = -(h_uu * g_v - h_uv * g_u) / det
+        concave = largest < -1e-9 * scale[index]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gradient = np.maximum(np.hypot(g_u, g_v), 1e-300)
+            step_u = np.where(concave, -(h_vv * g_u - h_uv * g_v) / det, g_u / gradient)
+            step_v = np.where(concave, -(h_uu * g_v - h_uv * g_u) / det, g_v / gradient)
         length = np.hypot(step_u, step_v)
         step_u, step_v = (step / np.maximum(length, 1.0) for step in (step_u, step_v))
         size = np.ones(len(index))
         accepted = np.zeros(len(index), dtype=bool)
         new_u, new_v, new_ll = u[index], v[index], current[index]
-        for _ in range(40):  # backtrack until the likelihood does not fall
+        for _ in range(30):  # backtrack until the likelihood does not fall
             if accepted.all():
                 break
             try_u = np.clip(u[index] + size * step_u, -LOG_BOUND, LOG_BOUND)
@@ -195,7 +195,7 @@ def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 
             size = np.where(accepted, size, size / 2)
         moved = np.hypot(new_u - u[index], new_v - v[index])
         u[index], v[index], current[index] = new_u, new_v, new_ll
-        done = (np.hypot(g_u, g_v) / scale[index] < 1e-10) | (moved < 1e-10) | ~accepted
+        done = (np.hypot(g_u, g_v) / scale[index] < 1e-9) | (moved < 1e-9) | ~accepted
         active[index[done]] = False
     _, g_u, g_v, *_ = terms(u, v, everyone, True)
     at_bound = (np.abs(u) >= LOG_BOUND) | (np.abs(v) >= LOG_BOUND)
