@@ -328,8 +328,9 @@ def main() -> None:
           f"(~{arguments.entrants * TREATMENT.win_rate:.0f} and ~{arguments.entrants * BASELINE.win_rate:.0f} "
           f"customers, acquired over {WINDOW_MONTHS} months), {arguments.replicates} replicates each, 95% "
           f"percentile intervals of treatment − baseline ({elapsed:.0f} s)\n")
-    print("| metric | true delta | mean error (± SE) | coverage of 95% CI | mean CI width | spread / bootstrap SE |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| metric | true delta | mean error (± SE) | median error | coverage of 95% CI | mean CI width "
+          "| spread / bootstrap SE |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for key in METRICS:
         values = results[key]
         true_delta = treatment[key] - baseline[key]
@@ -337,9 +338,10 @@ def main() -> None:
         errors = values[defined, 0] - true_delta
         covered = (values[:, 1] <= true_delta) & (true_delta <= values[:, 2])
         widths = values[defined, 2] - values[defined, 1]
-        note = "" if defined.all() else f" ({int((~defined).sum())} undefined)"
+        note = "" if defined.all() else f" (undefined in {int((~defined).sum())})"
         print(f"| {key}{note} | {true_delta:+.4g} | {errors.mean():+.3g} (± {errors.std() / np.sqrt(len(errors)):.2g})"
-              f" | {covered.mean():.1%} | {widths.mean():.4g} | {errors.std() / (widths.mean() / 3.92):.2f} |")
+              f" | {np.median(errors):+.3g} | {covered.mean():.1%} | {widths.mean():.4g} "
+              f"| {errors.std() / (widths.mean() / 3.92):.2f} |")
     key = f"ltv:earned:{EARNED_MONTHS}"
     true_value = baseline[key]
     print(f"\nBaseline cohort, {EARNED_MONTHS}-month LTV (true value {true_value:.2f}):\n")
