@@ -86,6 +86,9 @@ def test_early_churn_is_one_minus_retention(project):
     details = report.result("retention:3").details["treatment"]
     # Greenwood: S² (1/(4·3) + 1/(3·2)) = 1/4 · 1/4
     assert details["greenwood_se"] == pytest.approx(0.25)
+    churn = report.result("early_churn:3").details["treatment"]
+    assert churn["early_churn"] == pytest.approx(0.5)
+    assert churn["early_churn_ci"] == pytest.approx([1 - details["greenwood_ci"][1], 1 - details["greenwood_ci"][0]])
 
 
 def test_greenwood_by_hand_and_against_statsmodels():

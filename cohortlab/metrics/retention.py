@@ -73,3 +73,9 @@ class EarlyChurn(Retention):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return 1.0 - super().estimate(inputs, weights)
+
+    def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+        """Retention's details, with the churn share and its Greenwood interval (1 − the retention interval)."""
+        details = super().details(inputs, weights)
+        low, high = details["greenwood_ci"]
+        return {**details, "early_churn": 1.0 - details["retention"], "early_churn_ci": [1.0 - high, 1.0 - low]}
