@@ -53,10 +53,10 @@ def earned_inputs(panel: Panel, months: int) -> dict[str, np.ndarray]:
     return {**arrays, "margin": months_matrix(panel.margin, months) * observed, "observed": observed.astype(float)}
 
 
-def modeled_inputs(panel: Panel, context: MetricContext) -> Inputs:
-    """Per-account inputs of the modeled value curve, shared by modeled LTV, payback and LTV:CAC."""
+def modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
+    """Per-account inputs of the value curve modeled to ``horizon`` months, shared by modeled LTV, payback and
+    LTV:CAC."""
     economics = context.economics
-    horizon = economics.horizon_months
     months = min(horizon, max(int(panel.observed_months.max(initial=0)), 1))
     arrays = earned_inputs(panel, months)
     observed = arrays["observed"].astype(bool)
@@ -145,11 +145,10 @@ class LTV(Metric):
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
         if self.modeled:
-            horizon = context.economics.model_copy(update={"horizon_months": self.params.months})
-            return modeled_inputs(panel, MetricContext(horizon, context.journey, context.min_cohort, context.as_of,
-                                                       context.confidence))
+            return modeled_inputs(panel, context, self.params.months)
         months = self.params.months
-        return Inputs(earned_inputs(panel, months), panel.won & (panel.observed_months > 0),
+        arrays = earned_inputs(panel, months)
+        return Inputs(arrays, arrays["customer"],
                       {"discount": discount_factors(months, context.economics.discount_rate),
                        "gross_margin": context.economics.gross_margin,
                        "discount_rate": context.economics.discount_rate})

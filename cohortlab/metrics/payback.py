@@ -27,7 +27,7 @@ class _UnitEconomics(Metric):
         cost = acquisition_cost(panel)
         if isinstance(cost, Unavailable):
             return cost
-        inputs = modeled_inputs(panel, context)
+        inputs = modeled_inputs(panel, context, context.economics.horizon_months)
         arrays = {**inputs.arrays, "cost": cost, "won": panel.won.astype(float)}
         return Inputs(arrays, inputs.contributing, inputs.extra)
 

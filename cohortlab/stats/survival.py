@@ -92,7 +92,7 @@ def median_time(times: np.ndarray, survival: np.ndarray) -> np.ndarray:
     D = ⌈X⌉ of a continuous X this is, to the interpolation's accuracy, the median of X.
     """
     curve = np.concatenate([np.ones((len(survival), 1)), survival], axis=1)
-    grid = np.concatenate([[min(0.0, float(times[0])) if len(times) else 0.0], np.asarray(times, dtype=float)])
+    grid = np.concatenate([[0.0], np.asarray(times, dtype=float)])  # times are never negative
     reached = curve <= 0.5
     first = np.argmax(reached, axis=1)
     rows = np.arange(len(curve))

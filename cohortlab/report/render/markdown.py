@@ -35,7 +35,8 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     buildup = report.buildup_result()
     if buildup is not None:
         lines += ["", f"**{rows.buildup_title(buildup)}**", ""]
-        lines += _table(rows.BUILDUP_HEADER, rows.buildup_cells(buildup), 1) + ["", rows.BUILDUP_NOTE.replace("\n", " · ")]
+        lines += _table(rows.BUILDUP_HEADER, rows.buildup_cells(buildup), 1)
+        lines += ["", rows.BUILDUP_NOTE.replace("\n", " · ")]
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- `{warning.code}` {warning.message}" for warning in report.warnings]
     stream.write("\n".join(lines) + "\n")
