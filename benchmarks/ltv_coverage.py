@@ -96,7 +96,7 @@ BASELINE = Cohort(win_rate=0.25, cost=140.0, alpha=1.0, beta=5.0, revenue=90.0, 
 
 
 def _metric(definition: type[Metric], **params) -> Metric:
-    return definition(definition.with_defaults(definition.Params(**params), ECONOMICS))
+    return definition(definition.with_defaults(definition.Params(**params), ECONOMICS, JOURNEY))
 
 
 METRICS: dict[str, Metric] = {metric.key: metric for metric in (
@@ -219,6 +219,7 @@ def simulate(rng: np.random.Generator, entrants: int) -> Panel:
     return Panel(
         account_id=np.char.add("a", np.arange(n).astype(str)), treated=np.arange(n) < entrants,
         entered=np.full(n, np.datetime64(AS_OF, "D") - 800), covariates={}, stages=tuple(JOURNEY.stages),
+        stage_at=np.column_stack([np.full(n, np.datetime64(AS_OF, "D") - 800), joined["won_at"]]),
         reached=np.column_stack([np.ones(n, dtype=bool), won]), won=won, won_at=joined["won_at"],
         won_month=joined["won_month"], cost=joined["cost"], revenue=joined["revenue"],
         margin=joined["revenue"] * MARGIN, observed_months=joined["observed"], as_of=AS_OF,

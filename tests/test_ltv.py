@@ -205,6 +205,7 @@ def _panel(won_month_offsets, revenue, as_of=dt.date(2026, 3, 31)):
     revenue = revenue * (np.arange(months)[None, :] < observed[:, None])
     return Panel(account_id=np.array([f"a{i}" for i in range(n)]), treated=np.ones(n, bool),
                  entered=won_month.astype("datetime64[D]"), covariates={}, stages=("lead", "customer"),
+                 stage_at=np.repeat(won_month.astype("datetime64[D]")[:, None], 2, axis=1),
                  reached=np.ones((n, 2), bool), won=np.ones(n, bool), won_at=won_month.astype("datetime64[D]"),
                  won_month=won_month, cost=np.full(n, 100.0), revenue=revenue, margin=0.6 * revenue,
                  observed_months=observed, as_of=as_of, cost_source=CostSource("acquisition_cost"))

@@ -310,7 +310,10 @@ def test_schema_knows_every_metric_and_rejects_unknown_keys():
     # by name alone only where the defaults are valid: cost_per needs a stage, time_to_value a milestone
     assert variants[0]["enum"] == ["cac", "ltv", "ltv_cac", "payback", "retention", "early_churn", "nrr", "grr"]
     assert [v["properties"]["metric"]["const"] for v in variants[1:]] == [
-        "cac", "cost_per", "ltv", "ltv_cac", "payback", "retention", "early_churn", "nrr", "grr", "time_to_value"]
+        "cac", "cost_per", "conversion", "velocity", "ltv", "ltv_cac", "payback", "retention", "early_churn", "nrr",
+        "grr", "time_to_value"]
+    conversion = next(v for v in variants[1:] if v["properties"]["metric"] == {"const": "conversion"})
+    assert conversion["required"] == ["metric", "from", "to"]  # YAML's `from`, not the Python field's name
     ltv = next(v for v in variants[1:] if v["properties"]["metric"] == {"const": "ltv"})
     assert ltv["properties"]["months"]["anyOf"][0]["maximum"] == 240 and ltv["additionalProperties"] is False
     assert "file" not in experiment["properties"]

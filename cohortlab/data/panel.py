@@ -19,6 +19,7 @@ from cohortlab.data.source import quote
 from cohortlab.errors import DataError
 from cohortlab.spec.cohorts import CohortFilter
 from cohortlab.spec.models import Attribution, Economics, Journey
+from cohortlab.spec.problems import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ class CostSource:
     kind: str | None  # "acquisition_cost", "spend", or None when there is no cost data
     reason: str | None = None  # why cost is unavailable
     total_spend: float = 0.0
-    unattributed_spend: float = 0.0
+    unattributed_spend: float = 0.0  # reaches no eligible touch: no touch that day, or only touches outside windows
+    outside_window_spend: float = 0.0  # the part of it on touches outside their account's window
+    model: str | None = None  # the attribution model dividing each account's cost among its touches
+    has_channels: bool = False  # whether touches carry a channel (for paid-only cost)
 
     @property
     def unattributed_share(self) -> float:
@@ -44,11 +48,12 @@ class Panel:
     entered: np.ndarray             # datetime64[D]
     covariates: dict[str, np.ndarray]
     stages: tuple[str, ...]
-    reached: np.ndarray             # bool (n, stages): reached the stage or a later one by as_of
+    stage_at: np.ndarray            # datetime64[D] (n, stages): first date of the stage or a later one; NaT: not yet
+    reached: np.ndarray             # bool (n, stages): reached the stage (or a later one) within the conversion window
     won: np.ndarray                 # bool
     won_at: np.ndarray              # datetime64[D]; NaT when not won
     won_month: np.ndarray           # datetime64[M]; NaT when not won
-    cost: np.ndarray                # float; NaN where unknown
+    cost: np.ndarray                # float: acquisition cost through the account's cutoff; NaN where unknown
     revenue: np.ndarray             # float (n, months) by tenure month; 0 for non-customers
     margin: np.ndarray              # float (n, months)
     observed_months: np.ndarray     # int; 0 for non-customers
@@ -56,6 +61,15 @@ class Panel:
     cost_source: CostSource = field(default_factory=lambda: CostSource(None))
     milestones: dict[str, np.ndarray] = field(default_factory=dict)  # name → first date (datetime64[D]; NaT: none)
     milestone_names: tuple[str, ...] = ()  # every milestone in the data
+    cost_by_channel: dict[str, np.ndarray] = field(default_factory=dict)  # cost divided by the attribution model
+    window_days: int | None = None  # the journey's conversion window (days after entry), if any
+
+    @property
+    def window_elapsed(self) -> np.ndarray:
+        """Whether each account's conversion window has ended by as_of (every account without a window)."""
+        if self.window_days is None:
+            return np.ones(self.size, dtype=bool)
+        return self.entered + np.timedelta64(self.window_days, "D") <= np.datetime64(self.as_of, "D")
 
     @property
     def size(self) -> int:
@@ -67,8 +81,9 @@ class Panel:
             self,
             account_id=self.account_id[rows], treated=self.treated[rows], entered=self.entered[rows],
             covariates={name: values[rows] for name, values in self.covariates.items()},
-            reached=self.reached[rows], won=self.won[rows], won_at=self.won_at[rows], won_month=self.won_month[rows],
-            cost=self.cost[rows], milestones={name: dates[rows] for name, dates in self.milestones.items()},
+            stage_at=self.stage_at[rows], reached=self.reached[rows], won=self.won[rows], won_at=self.won_at[rows], won_month=self.won_month[rows],
+            cost=self.cost[rows], cost_by_channel={name: cost[rows] for name, cost in self.cost_by_channel.items()},
+            milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
         )
 
@@ -122,23 +137,55 @@ def _won_dates(data: CheckedData, journey: Journey) -> None:
         con.execute("CREATE OR REPLACE TEMP TABLE won (account_id VARCHAR, won_at DATE)")
 
 
-def _stage_events(data: CheckedData, journey: Journey, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per cohort account: reached flags per stage (a later stage implies the earlier ones) and the won date."""
-    con = data.db.con
-    won = con.execute("SELECT c.row, w.won_at FROM won w JOIN cohort c USING (account_id)").fetchnumpy()
-    won_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    won_at[won["row"].astype(np.int64)] = np.asarray(won["won_at"]).astype("datetime64[D]")
+def _stage_dates(data: CheckedData, journey: Journey, won_at: np.ndarray) -> np.ndarray:
+    """Per cohort account and stage, the date it reached the stage by as_of (NaT: not reached).
+
+    A stage's date is the first date of that stage or of any later one, so reaching a later
+    stage implies the earlier ones (a skipped stage is reached when the next one is). Without a
+    `stages` table only the won stage has a date: the won date.
+    """
+    n, count = len(won_at), len(journey.stages)
+    dates = np.full((n, count), np.datetime64("NaT"), dtype="datetime64[D]")
     if not data.has("stages"):
-        reached = np.zeros((n, len(journey.stages)), dtype=bool)
-        reached[:, journey.stages.index(journey.won)] = ~np.isnat(won_at)
-        return reached, won_at
-    rows = con.execute("SELECT DISTINCT c.row, s.stage FROM stages_ok s JOIN cohort c USING (account_id)").fetchnumpy()
+        dates[:, journey.stages.index(journey.won)] = won_at
+        return dates
+    rows = data.db.con.execute('SELECT c.row, s.stage, min(s."at") AS first FROM stages_ok s JOIN cohort c '
+                               "USING (account_id) GROUP BY ALL").fetchnumpy()
     order = {stage: index for index, stage in enumerate(journey.stages)}
-    stage_index = np.array([order[stage] for stage in rows["stage"]], dtype=np.int64)
-    furthest = np.full(n, -1)
-    np.maximum.at(furthest, rows["row"].astype(np.int64), stage_index)
-    reached = np.arange(len(journey.stages))[None, :] <= furthest[:, None]
-    return reached, won_at
+    column = np.array([order[stage] for stage in rows["stage"]], dtype=np.int64)
+    dates[np.asarray(rows["row"], dtype=np.int64), column] = np.asarray(rows["first"]).astype("datetime64[D]")
+    # the earliest date of the stage or a later one: a running minimum from the last stage back (NaT last)
+    days = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.astype(np.int64))
+    earliest = np.minimum.accumulate(days[:, ::-1], axis=1)[:, ::-1]
+    return np.where(earliest == np.iinfo(np.int64).max, np.datetime64("NaT"), earliest.astype("datetime64[D]"))
+
+
+def _won_at(data: CheckedData, n: int) -> np.ndarray:
+    """Per cohort account, the won date (NaT when not won by as_of)."""
+    won = data.db.con.execute("SELECT c.row, w.won_at FROM won w JOIN cohort c USING (account_id)").fetchnumpy()
+    won_at = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    won_at[np.asarray(won["row"], dtype=np.int64)] = np.asarray(won["won_at"]).astype("datetime64[D]")
+    return won_at
+
+
+def _paid_channel_warnings(data: CheckedData, attribution: Attribution, source: CostSource) -> list[DataWarning]:
+    """A paid channel that no touch carries is most likely a typo: it would silently count as no spend."""
+    if not attribution.paid_channels or source.kind != "spend" or not source.has_channels:
+        return []
+    present = [row[0] for row in data.db.con.execute(
+        "SELECT DISTINCT channel FROM touch_cost WHERE channel IS NOT NULL ORDER BY 1").fetchall()]
+    return [DataWarning(WarningCode.UNKNOWN_PAID_CHANNEL,
+                        f"attribution.paid_channels: no touch has channel '{name}'; "
+                        + did_you_mean(name, present, f"the channels are: {', '.join(present[:10])}"))
+            for name in attribution.paid_channels if name not in present]
+
+
+def acquisition_end(entered: np.ndarray, as_of: dt.date, window_days: int | None) -> np.ndarray:
+    """The last day of each account's conversion window: entry + ``window_days``, or as_of without a window."""
+    end = np.datetime64(as_of, "D")
+    if window_days is None:
+        return np.full(len(entered), end)
+    return np.minimum(entered + np.timedelta64(window_days, "D"), end)
 
 
 def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
@@ -186,52 +233,106 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
     return revenue, margin, warnings
 
 
-def _cohort_cost(data: CheckedData, attribution: Attribution, n: int) -> tuple[np.ndarray, CostSource]:
-    """Per cohort account acquisition cost: allocated from spend through touches, else `accounts.acquisition_cost`."""
+def _cohort_cost(data: CheckedData, journey: Journey, attribution: Attribution,
+                 n: int) -> tuple[np.ndarray, dict[str, np.ndarray], CostSource]:
+    """Per cohort account acquisition cost (and its credit by channel): allocated from spend through
+    touches, else `accounts.acquisition_cost`."""
     con, accounts = data.db.con, data.db.tables["accounts"]
     if data.has("spend") and data.has("touches"):
-        return _allocated_cost(data, attribution, n)
+        return _allocated_cost(data, journey, attribution, n)
     if "acquisition_cost" in accounts.columns:
         rows = con.execute("SELECT c.row, a.acquisition_cost FROM cohort c JOIN accounts_ok a USING (account_id) "
                            "ORDER BY c.row").fetchnumpy()
-        return _plain(rows["acquisition_cost"]).astype(float), CostSource("acquisition_cost")
-    return np.full(n, np.nan), CostSource(
+        return _plain(rows["acquisition_cost"]).astype(float), {}, CostSource("acquisition_cost")
+    return np.full(n, np.nan), {}, CostSource(
         None, "no cost data: the source has neither accounts.acquisition_cost nor spend with touches")
 
 
-def _allocated_cost(data: CheckedData, attribution: Attribution, n: int) -> tuple[np.ndarray, CostSource]:
-    """Per-account cost from `spend`, split equally over the touches of its campaign (or channel) that day.
+# An account's credit divided among its eligible touches (SPEC §5): k touches; the first (last) are those on
+# its earliest (latest) day, n_first (n_last) of them; ties on a day share that position's credit.
+CREDIT = {
+    "linear": "1.0 / k",
+    "first_touch": "CASE WHEN day = first_day THEN 1.0 / n_first ELSE 0 END",
+    "last_touch": "CASE WHEN day = last_day THEN 1.0 / n_last ELSE 0 END",
+    "position_based": (
+        "CASE WHEN first_day = last_day THEN 1.0 / k "
+        "WHEN k = n_first + n_last THEN 0.5 / CASE WHEN day = first_day THEN n_first ELSE n_last END "
+        "WHEN day = first_day THEN 0.4 / n_first WHEN day = last_day THEN 0.4 / n_last "
+        "ELSE 0.2 / (k - n_first - n_last) END"),
+}
 
-    An account's cost is the sum of its touches' shares up to the day it was won (up
-    to as_of when not won), within ``attribution.window_days`` before that day when
-    set. Spend that reaches no account this way is counted as unattributed.
+
+def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attribution,
+                    n: int) -> tuple[np.ndarray, dict[str, np.ndarray], CostSource]:
+    """Per-account cost from `spend` through `touches`, in SQL.
+
+    1. Each spend row is split evenly over the touches of its campaign (or channel) that day:
+       a touch's cost.
+    2. An account's cost is the sum of its eligible touches' costs: those on or before its cutoff
+       (the day it was won; else the end of its conversion window, or as_of) and, with an
+       influence window, within ``attribution.window_days`` before the cutoff.
+    3. The attribution model divides the account's cost among its eligible touches, and so among
+       their channels (see :data:`CREDIT`).
+
+    Spend reaching no eligible touch (no touch of its campaign that day, or only touches outside
+    their account's window) is unattributed.
     """
     db, con = data.db, data.db.con
-    shared = [key for key in ("campaign", "channel")
-              if key in db.tables["spend"].columns and key in db.tables["touches"].columns]
+    spend_columns, touch_columns = db.tables["spend"].columns, db.tables["touches"].columns
+    shared = [key for key in ("campaign", "channel") if key in spend_columns and key in touch_columns]
     if not shared:
-        return np.full(n, np.nan), CostSource(None, "spend and touches share no campaign or channel column")
+        return np.full(n, np.nan), {}, CostSource(None, "spend and touches share no campaign or channel column")
     key = quote(shared[0])
-    window = attribution.window_days
-    in_window = 't."at" <= cutoff' + (f' AND t."at" > cutoff - INTERVAL {int(window)} DAY' if window else "")
+    if "channel" in touch_columns:
+        channel, channels = "t.channel", ""
+    elif "channel" in spend_columns:  # the channel of the touch's campaign, from spend
+        channel = "m.channel"
+        channels = f"LEFT JOIN (SELECT {key} AS key, min(channel) AS channel FROM spend_ok GROUP BY 1) m ON m.key = t.{key}"
+    else:
+        channel, channels = "NULL", ""
+    cutoff = "least(coalesce(w.won_at, $as_of), $as_of" + (", a.created_at + $journey_days)" if journey.window_days
+                                                          else ")")
+    influence = " AND t.\"at\" > c.cutoff - $influence_days" if attribution.window_days else ""
+    params = {"as_of": data.as_of, **({"journey_days": journey.window_days} if journey.window_days else {}),
+              **({"influence_days": attribution.window_days} if attribution.window_days else {})}
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE attributed AS "
+        "CREATE OR REPLACE TEMP TABLE touch_cost AS "
         f'WITH per_day AS (SELECT "at" AS day, {key} AS key, count(*) AS touches FROM touches_ok GROUP BY ALL), '
         f"spent AS (SELECT date AS day, {key} AS key, sum(amount) AS amount FROM spend_ok GROUP BY ALL), "
-        "cutoffs AS (SELECT a.account_id, coalesce(w.won_at, CAST(? AS DATE)) AS cutoff FROM accounts_ok a "
-        "LEFT JOIN won w USING (account_id)) "
-        "SELECT t.account_id, sum(s.amount / p.touches) AS cost FROM touches_ok t "
-        f'JOIN per_day p ON p.day = t."at" AND p.key = t.{key} JOIN spent s ON s.day = t."at" AND s.key = t.{key} '
-        f"JOIN cutoffs USING (account_id) WHERE {in_window} GROUP BY 1",
-        [data.as_of],
+        f"cutoffs AS (SELECT a.account_id, {cutoff} AS cutoff FROM accounts_ok a LEFT JOIN won w USING (account_id)) "
+        f'SELECT t.account_id, t."at" AS day, {channel} AS channel, coalesce(s.amount / p.touches, 0.0) AS cost, '
+        f'(t."at" <= c.cutoff{influence}) AS eligible FROM touches_ok t JOIN cutoffs c USING (account_id) '
+        f'LEFT JOIN per_day p ON p.day = t."at" AND p.key = t.{key} '
+        f'LEFT JOIN spent s ON s.day = t."at" AND s.key = t.{key} {channels}',
+        params,
     )
     total = float(con.execute("SELECT coalesce(sum(amount), 0) FROM spend_ok").fetchone()[0])
-    placed = float(con.execute("SELECT coalesce(sum(cost), 0) FROM attributed").fetchone()[0])
-    rows = con.execute("SELECT c.row, coalesce(a.cost, 0) AS cost FROM cohort c LEFT JOIN attributed a "
-                       "USING (account_id) ORDER BY c.row").fetchnumpy()
-    # float rounding can leave a few cents of difference between the two sums
-    unattributed = max(total - placed, 0.0) if total - placed > 1e-6 * max(total, 1.0) else 0.0
-    return np.asarray(rows["cost"], dtype=float), CostSource("spend", None, total, unattributed)
+    reached, eligible = (float(value) for value in con.execute(
+        "SELECT coalesce(sum(cost), 0), coalesce(sum(cost) FILTER (WHERE eligible), 0) FROM touch_cost").fetchone())
+    rows = con.execute(
+        "WITH own AS (SELECT c.row, t.day, t.channel, t.cost FROM touch_cost t JOIN cohort c USING (account_id) "
+        "WHERE t.eligible), "
+        "bounds AS (SELECT *, count(*) OVER a AS k, min(day) OVER a AS first_day, max(day) OVER a AS last_day, "
+        "sum(cost) OVER a AS total FROM own WINDOW a AS (PARTITION BY row)), "
+        "ties AS (SELECT *, count(*) FILTER (WHERE day = first_day) OVER a AS n_first, "
+        "count(*) FILTER (WHERE day = last_day) OVER a AS n_last FROM bounds WINDOW a AS (PARTITION BY row)) "
+        f"SELECT row, coalesce(channel, '') AS channel, any_value(total) AS cost, sum({CREDIT[attribution.model]}) "
+        "AS credit FROM ties GROUP BY ALL ORDER BY row, channel"
+    ).fetchnumpy()
+    row = np.asarray(rows["row"], dtype=np.int64)
+    cost = np.zeros(n)
+    cost[row] = rows["cost"]
+    by_channel: dict[str, np.ndarray] = {}
+    credited = np.asarray(rows["cost"], dtype=float) * np.asarray(rows["credit"], dtype=float)
+    for name in np.unique(rows["channel"]) if channel != "NULL" else ():
+        mine = rows["channel"] == name
+        by_channel[str(name)] = np.bincount(row[mine], weights=credited[mine], minlength=n)
+    # float rounding can leave a few cents of difference between the sums
+    tiny = 1e-9 * max(total, 1.0)
+    no_touch = total - reached if total - reached > tiny else 0.0
+    outside = reached - eligible if reached - eligible > tiny else 0.0
+    return cost, by_channel, CostSource("spend", None, total, no_touch + outside, outside, attribution.model,
+                                        channel != "NULL")
 
 
 def _milestones(data: CheckedData, names: list[str], n: int) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
@@ -260,29 +361,37 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     frame = data.db.con.execute("SELECT * FROM cohort ORDER BY row").fetchnumpy()
     n = len(frame["row"])
     _won_dates(data, journey)
-    reached, won_at = _stage_events(data, journey, n)
+    won_at = _won_at(data, n)
     won = ~np.isnat(won_at)
+    entered = np.asarray(frame["created_at"]).astype("datetime64[D]")
+    stage_at = _stage_dates(data, journey, won_at)
+    reached = stage_at <= acquisition_end(entered, data.as_of, journey.window_days)[:, None]  # NaT compares False
     won_month = won_at.astype("datetime64[M]")
     last_month = last_complete_month(data.as_of)
     observed = np.where(won, (last_month - won_month).astype(np.int64) + 1, 0)
     observed = np.clip(observed, 0, None)
     revenue, margin, warnings = _revenue_by_tenure(data, observed, economics)
-    cost, cost_source = _cohort_cost(data, attribution, n)
+    cost, cost_by_channel, cost_source = _cohort_cost(data, journey, attribution, n)
+    warnings += _paid_channel_warnings(data, attribution, cost_source)
     milestone_dates, milestone_names = _milestones(data, list(milestones), n)
     if cost_source.unattributed_spend > 0:
+        outside = cost_source.outside_window_spend
+        no_touch = cost_source.unattributed_spend - outside
+        parts = [f"${no_touch:,.0f} on days its campaign touched no account"] if no_touch else []
+        parts += [f"${outside:,.0f} on touches outside their account's window (after it was won, or beyond the "
+                  "conversion or influence window)"] if outside else []
         warnings.append(DataWarning(
             WarningCode.UNATTRIBUTED_SPEND,
             f"{cost_source.unattributed_share:.1%} of spend (${cost_source.unattributed_spend:,.0f} of "
-            f"${cost_source.total_spend:,.0f}) reaches no account through a touch before it was won; it is in no "
-            "account's cost"))
+            f"${cost_source.total_spend:,.0f}) is in no account's acquisition cost: {'; '.join(parts)}"))
     panel = Panel(
         account_id=np.asarray(frame["account_id"], dtype=object).astype(str),
         treated=np.asarray(frame["treated"], dtype=bool),
-        entered=np.asarray(frame["created_at"]).astype("datetime64[D]"),
-        covariates={name: _plain(frame[name]) for name in covariates},
-        stages=tuple(journey.stages), reached=reached, won=won, won_at=won_at, won_month=won_month, cost=cost,
+        entered=entered, covariates={name: _plain(frame[name]) for name in covariates},
+        stages=tuple(journey.stages), stage_at=stage_at, reached=reached, won=won, won_at=won_at, won_month=won_month, cost=cost,
         revenue=revenue, margin=margin, observed_months=observed, as_of=data.as_of, cost_source=cost_source,
-        milestones=milestone_dates, milestone_names=milestone_names,
+        milestones=milestone_dates, milestone_names=milestone_names, cost_by_channel=cost_by_channel,
+        window_days=journey.window_days,
     )
     return panel, warnings
 

@@ -1,12 +1,16 @@
 """Acquisition metrics: CAC and cost per journey stage (SPEC §5).
 
 Cost counts every funnel entrant of the cohort, converted or not, so spend on leads
-that never convert raises CAC.
+that never convert raises CAC. With a conversion window (``journey.window_days``) the
+entrants are those whose window has ended by as_of, and stages count when reached
+inside it; younger entrants are left out, not counted as failures. ``spend: paid``
+counts only the part of each account's cost that the attribution model gives to the
+channels marked paid (``attribution.paid_channels``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -18,51 +22,105 @@ from cohortlab.spec.models import Journey
 from cohortlab.spec.problems import Problem, did_you_mean
 
 
-def acquisition_cost(panel: Panel) -> np.ndarray | Unavailable:
-    """Per-account acquisition cost, or why there is none."""
-    if panel.cost_source.kind is None:
-        return Unavailable(panel.cost_source.reason or "no cost data")
+def acquisition_cost(panel: Panel, context: MetricContext, spend: str | None = None) -> np.ndarray | Unavailable:
+    """Per-account acquisition cost (only its paid channels' share with ``spend="paid"``), or why there is none."""
+    source = panel.cost_source
+    if source.kind is None:
+        return Unavailable(source.reason or "no cost data")
     missing = int(np.isnan(panel.cost).sum())
     if missing:
         return Unavailable(f"{missing} cohort accounts have no acquisition_cost")
-    return panel.cost
+    if spend != "paid":
+        return panel.cost
+    paid = context.attribution.paid_channels
+    if not paid:
+        return Unavailable("no channel is marked paid: list them in the config's attribution.paid_channels")
+    if source.kind != "spend":
+        return Unavailable("paid-only cost needs spend allocated through touches; this source's cost comes from "
+                           "accounts.acquisition_cost")
+    if not source.has_channels:
+        return Unavailable("neither touches nor spend have a channel column, so no cost is known to be paid")
+    return sum((panel.cost_by_channel[name] for name in paid if name in panel.cost_by_channel),
+               np.zeros(panel.size))
+
+
+def stage_label(stage: str) -> str:
+    return stage.replace("_", " ")
+
+
+def unknown_stage(metric: str, stage: str, journey: Journey, path: tuple = ("stage",)) -> list[Problem]:
+    """A CL104 problem when ``stage`` is not a journey stage."""
+    if stage in journey.stages:
+        return []
+    hint = did_you_mean(stage, journey.stages, f"the journey stages are: {', '.join(journey.stages)}")
+    return [Problem(Check.UNKNOWN_STAGE, f"{metric}: unknown stage '{stage}'", path, hint)]
+
+
+def window_unavailable(name: str, panel: Panel) -> Unavailable:
+    """No account of a cohort has had its whole conversion window by as_of."""
+    first = panel.entered.min() + np.timedelta64(panel.window_days, "D")
+    return Unavailable(f"no {name} account's {panel.window_days}-day conversion window has ended by as_of; "
+                       f"available from {first}")
+
+
+CHANNEL = "channel:"  # prefix of the input arrays holding each channel's share of the cost
+
+
+class CostParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    spend: Literal["paid"] | None = None
 
 
 class _CostPerAccount(Metric):
-    """Σ w·cost / Σ w·reached over the cohort's entrants."""
+    """Σ w·cost / Σ w·reached over the cohort's entrants whose conversion window has ended."""
 
     direction = "decrease"
     unit = "currency"
+    Params = CostParams
 
-    def reached(self, panel: Panel) -> np.ndarray:
+    def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
         raise NotImplementedError
-
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
-        cost = acquisition_cost(panel)
-        if isinstance(cost, Unavailable):
-            return cost
-        reached = self.reached(panel).astype(float)
-        return Inputs({"cost": cost, "reached": reached}, np.ones(panel.size, dtype=bool),
-                      {"cost_source": panel.cost_source})
-
-    def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
-        for name, inputs in (("treatment", treatment), ("baseline", baseline)):
-            if inputs.arrays["reached"].sum() == 0:
-                return Unavailable(f"no {name} account reached {self.stage_name(context)}")
-        return None
 
     def stage_name(self, context: MetricContext) -> str:
         raise NotImplementedError
+
+    def paid_suffix(self) -> str:
+        return " (paid)" if self.params.spend == "paid" else ""
+
+    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+        cost = acquisition_cost(panel, context, self.params.spend)
+        if isinstance(cost, Unavailable):
+            return cost
+        entrant = panel.window_elapsed
+        arrays = {"cost": np.where(entrant, cost, 0.0), "reached": (self.reached(panel, context) & entrant).astype(float),
+                  **{CHANNEL + name: np.where(entrant, values, 0.0) for name, values in panel.cost_by_channel.items()}}
+        return Inputs(arrays, entrant, {"cost_source": panel.cost_source, "panel": panel})
+
+    def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
+        for name, inputs in (("treatment", treatment), ("baseline", baseline)):
+            if not inputs.contributing.any():
+                panel = inputs.extra["panel"]
+                return window_unavailable(name, panel.take(panel.treated == (name == "treatment")))
+            if inputs.arrays["reached"].sum() == 0:
+                return Unavailable(f"no {name} account reached {self.stage_name(context)}")
+        return None
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weights @ inputs.arrays["cost"], weights @ inputs.arrays["reached"])
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         source = inputs.extra["cost_source"]
-        details: dict[str, Any] = {"reached": int(inputs.arrays["reached"].sum()), "cost_source": source.kind,
-                                   "total_cost": float(weights @ inputs.arrays["cost"])}
+        total = float(weights @ inputs.arrays["cost"])
+        details: dict[str, Any] = {"entrants": inputs.count, "reached": int(inputs.arrays["reached"].sum()),
+                                   "not_yet_through_window": int((~inputs.contributing).sum()),
+                                   "cost_source": source.kind, "total_cost": total}
         if source.kind == "spend":
+            details["attribution"] = source.model
             details["unattributed_spend_share"] = source.unattributed_share
+            if self.params.spend is None and total > 0:
+                details["cost_share_by_channel"] = {
+                    name.removeprefix(CHANNEL) or "(none)": float(weights @ values) / total
+                    for name, values in sorted(inputs.arrays.items()) if name.startswith(CHANNEL)}
         return details
 
 
@@ -72,17 +130,16 @@ class CAC(_CostPerAccount):
 
     @property
     def label(self) -> str:
-        return "CAC"
+        return "CAC" + self.paid_suffix()
 
-    def reached(self, panel: Panel) -> np.ndarray:
-        return panel.won
+    def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
+        return panel.reached[:, panel.stage_index(context.journey.won)]
 
     def stage_name(self, context: MetricContext) -> str:
         return f"the won stage '{context.journey.won}'"
 
 
-class CostPerParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CostPerParams(CostParams):
     stage: str
 
 
@@ -93,15 +150,17 @@ class CostPer(_CostPerAccount):
 
     @property
     def label(self) -> str:
-        return f"Cost per {self.params.stage.replace('_', ' ')}"
+        return f"Cost per {stage_label(self.params.stage)}{self.paid_suffix()}"
+
+    def param_values(self) -> dict[str, Any]:
+        # the stage first, as written: {metric: cost_per, stage: opportunity}
+        values = super().param_values()
+        return {"stage": values.pop("stage"), **values}
 
     def problems(self, journey: Journey) -> list[Problem]:
-        if self.params.stage in journey.stages:
-            return []
-        hint = did_you_mean(self.params.stage, journey.stages, f"the journey stages are: {', '.join(journey.stages)}")
-        return [Problem(Check.UNKNOWN_STAGE, f"cost_per: unknown stage '{self.params.stage}'", ("stage",), hint)]
+        return unknown_stage("cost_per", self.params.stage, journey)
 
-    def reached(self, panel: Panel) -> np.ndarray:
+    def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
         return panel.reached[:, panel.stage_index(self.params.stage)]
 
     def stage_name(self, context: MetricContext) -> str:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.spec.models import Economics, Journey
+from cohortlab.spec.models import Attribution, Economics, Journey
 from cohortlab.spec.problems import Problem
 
 Direction = Literal["increase", "decrease"]
@@ -37,6 +37,7 @@ class MetricContext:
     min_cohort: int
     as_of: dt.date
     confidence: float = 0.95
+    attribution: Attribution = field(default_factory=Attribution)
 
 
 @dataclass(frozen=True)
@@ -79,21 +80,22 @@ class Metric:
         self.params = params
 
     @classmethod
-    def with_defaults(cls, params: BaseModel, economics: Economics) -> BaseModel:
+    def with_defaults(cls, params: BaseModel, economics: Economics, journey: Journey) -> BaseModel:
         """The parameters with defaults that come from the config filled in."""
         return params
 
     @property
     def key(self) -> str:
         """A stable identifier: the name and its parameters, e.g. ``ltv:earned:12``."""
-        return ":".join([self.name, *(str(value) for value in self.params.model_dump().values())])
+        return ":".join([self.name, *(str(value) for value in self.param_values().values())])
 
     @property
     def label(self) -> str:
         raise NotImplementedError
 
     def param_values(self) -> dict[str, Any]:
-        return self.params.model_dump()
+        """The parameters as written in YAML (``from``, not ``from_``); unset optional ones left out."""
+        return self.params.model_dump(by_alias=True, exclude_none=True)
 
     def problems(self, journey: Journey) -> list[Problem]:
         """Parameter problems that need the config, with paths relative to the metric's entry."""

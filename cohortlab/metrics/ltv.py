@@ -26,7 +26,7 @@ from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
-from cohortlab.spec.models import Economics
+from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
 from cohortlab.stats.survival import one_hot, weighted_counts
 
@@ -130,7 +130,7 @@ class LTV(Metric):
     summary = "Margin per customer over T tenure months (earned), or to the horizon (modeled), discounted"
 
     @classmethod
-    def with_defaults(cls, params: LTVParams, economics: Economics) -> LTVParams:
+    def with_defaults(cls, params: LTVParams, economics: Economics, journey: Journey) -> LTVParams:
         if params.months is not None:
             return params
         return params.model_copy(update={"months": 12 if params.basis == "earned" else economics.horizon_months})

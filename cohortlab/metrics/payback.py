@@ -24,11 +24,14 @@ class _UnitEconomics(Metric):
     """Metrics over the modeled curve of customers and the cost of every entrant."""
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
-        cost = acquisition_cost(panel)
+        cost = acquisition_cost(panel, context)
         if isinstance(cost, Unavailable):
             return cost
         inputs = modeled_inputs(panel, context, context.economics.horizon_months)
-        arrays = {**inputs.arrays, "cost": cost, "won": panel.won.astype(float)}
+        # CAC as the cac metric has it: the entrants through their conversion window, customers won inside it
+        entrant = panel.window_elapsed
+        won = panel.reached[:, panel.stage_index(context.journey.won)] & entrant
+        arrays = {**inputs.arrays, "cost": np.where(entrant, cost, 0.0), "won": won.astype(float)}
         return Inputs(arrays, inputs.contributing, inputs.extra)
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from cohortlab.codes import Check
 from cohortlab.metrics.acquisition import CAC, CostPer
 from cohortlab.metrics.base import Metric
+from cohortlab.metrics.funnel import Conversion, Velocity
 from cohortlab.metrics.ltv import LTV
 from cohortlab.metrics.nrr import GRR, NRR
 from cohortlab.metrics.payback import LTVCAC, Payback
@@ -16,8 +17,8 @@ from cohortlab.spec.models import Economics, Experiment, Journey, MetricRequest
 from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.yamlio import LoadedYaml
 
-METRICS: tuple[type[Metric], ...] = (CAC, CostPer, LTV, LTVCAC, Payback, Retention, EarlyChurn, NRR, GRR,
-                                     TimeToValue)
+METRICS: tuple[type[Metric], ...] = (CAC, CostPer, Conversion, Velocity, LTV, LTVCAC, Payback, Retention,
+                                     EarlyChurn, NRR, GRR, TimeToValue)
 BY_NAME: dict[str, type[Metric]] = {metric.name: metric for metric in METRICS}
 
 
@@ -35,7 +36,7 @@ def resolve(request: MetricRequest, journey: Journey, economics: Economics = Eco
         params = definition.Params.model_validate(request.params)
     except ValidationError as error:
         return None, [_parameter_problem(request, definition, item, path) for item in error.errors(include_url=False)]
-    metric = definition(definition.with_defaults(params, economics))
+    metric = definition(definition.with_defaults(params, economics, journey))
     problems = [Problem(problem.code, problem.message, path + problem.path, problem.hint, problem.key, problem.offset)
                 for problem in metric.problems(journey)]
     return (None if problems else metric), problems
@@ -44,7 +45,7 @@ def resolve(request: MetricRequest, journey: Journey, economics: Economics = Eco
 def _parameter_problem(request: MetricRequest, definition: type[Metric], item: dict, path: tuple) -> Problem:
     name = str(item["loc"][0]) if item["loc"] else ""
     if item["type"] == "extra_forbidden":
-        names = list(definition.Params.model_fields)
+        names = [field.alias or name for name, field in definition.Params.model_fields.items()]
         hint = did_you_mean(name, names, f"its parameters are: {', '.join(names)}" if names
                             else f"{request.metric} takes no parameters")
         return Problem(Check.UNKNOWN_PARAMETER, f"metric '{request.metric}' has no parameter '{name}'",

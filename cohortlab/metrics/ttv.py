@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.spec.problems import did_you_mean
-from cohortlab.stats.survival import median_time, one_hot, survival_curve, weighted_counts
+from cohortlab.stats.survival import coded_survival, median_time
 
 
 class TimeToValueParams(BaseModel):
@@ -70,10 +70,7 @@ class TimeToValue(Metric):
         return None
 
     def curve(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        width = len(inputs.extra["times"])
-        events = weighted_counts(weights, one_hot(inputs.arrays["event"], width))
-        censored = weighted_counts(weights, one_hot(inputs.arrays["censored"], width))
-        return survival_curve(events, censored)
+        return coded_survival(inputs.arrays["event"], inputs.arrays["censored"], len(inputs.extra["times"]), weights)
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return median_time(inputs.extra["times"], self.curve(inputs, weights))

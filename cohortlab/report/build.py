@@ -84,7 +84,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     matching = match_panel(experiment, panel)
     weights = matching.weights()
-    context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence)
+    context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
+                            config.attribution)
 
     results, metric_warnings = _estimate(metrics, panel, matching, weights, context, settings, progress)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")

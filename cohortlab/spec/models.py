@@ -56,6 +56,9 @@ class TableMapping(Strict):
 class Journey(Strict):
     stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES), min_length=1)
     won: str = "customer"
+    # the conversion window: days after entry an account has to move through the journey. When set,
+    # acquisition metrics count stages and cost inside it, over the accounts whose window has elapsed
+    window_days: Annotated[int, Field(ge=1, le=3650)] | None = None
 
 
 class Economics(Strict):
@@ -70,8 +73,12 @@ class Economics(Strict):
 class Attribution(Strict):
     """How spend reaches accounts through touches (SPEC §5, spend allocation)."""
 
-    model: Literal["linear"] = "linear"
+    # how an account's cost is divided among its touches, for the channels' shares (paid-only CAC)
+    model: Literal["first_touch", "last_touch", "linear", "position_based"] = "linear"
+    # the influence window: touches up to this many days before the account was won (or its cutoff) count
     window_days: Annotated[int, Field(ge=1)] | None = None
+    # channels whose spend is paid media: `{metric: cac, spend: paid}` counts only their share
+    paid_channels: list[str] = Field(default_factory=list)
 
 
 class Defaults(Strict):

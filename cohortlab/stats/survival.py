@@ -84,8 +84,17 @@ def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
     return np.cumprod(factor, axis=1)
 
 
-def median_time(times: np.ndarray, survival: np.ndarray) -> np.ndarray:
-    """The time at which the survival curve falls to 0.5, per row; NaN where it never does.
+def coded_survival(event: np.ndarray, censored: np.ndarray, width: int, weights: np.ndarray) -> np.ndarray:
+    """Kaplan–Meier survival after each of ``width`` sorted times, per row of ``weights`` (replicates ×
+    accounts), from each account's time code: ``event`` where it had the event, ``censored`` where it was
+    censored (−1 otherwise)."""
+    return survival_curve(weighted_counts(weights, one_hot(event, width)),
+                          weighted_counts(weights, one_hot(censored, width)))
+
+
+def median_time(times: np.ndarray, survival: np.ndarray, level: float | np.ndarray = 0.5) -> np.ndarray:
+    """The time at which the survival curve falls to ``level`` (0.5: the median), per row; NaN where it never
+    does. ``level`` may differ per row.
 
     The curve is joined linearly between its values at consecutive times (starting from 1 at
     time 0), so with whole-day times the median is not rounded to a whole day: for times
@@ -93,12 +102,13 @@ def median_time(times: np.ndarray, survival: np.ndarray) -> np.ndarray:
     """
     curve = np.concatenate([np.ones((len(survival), 1)), survival], axis=1)
     grid = np.concatenate([[0.0], np.asarray(times, dtype=float)])  # times are never negative
-    reached = curve <= 0.5
+    level = np.broadcast_to(np.asarray(level, dtype=float), (len(curve),))[:, None]
+    reached = curve <= level
     first = np.argmax(reached, axis=1)
     rows = np.arange(len(curve))
     before = np.maximum(first - 1, 0)
     upper, lower = curve[rows, before], curve[rows, first]
     with np.errstate(divide="ignore", invalid="ignore"):
-        fraction = np.where(upper > lower, (upper - 0.5) / (upper - lower), 1.0)
+        fraction = np.where(upper > lower, (upper - level[:, 0]) / (upper - lower), 1.0)
     median = grid[before] + fraction * (grid[first] - grid[before])
     return np.where(reached.any(axis=1), median, np.nan)
