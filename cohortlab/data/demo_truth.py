@@ -34,7 +34,10 @@ POPULATION = 400_000  # treatment-cohort entrants (and baseline entrants) simula
 TRUTH_SEED = 20260930
 HORIZON_MONTHS = 36  # the modeled-LTV horizon (economics.horizon_months)
 TENURE_MONTHS = HORIZON_MONTHS  # tenure months simulated: enough for every metric below
-METRICS = ("cac", "cost_per:opportunity", "ltv:earned:12", "ltv:modeled:36", "ltv_cac", "payback",
+PAID_CHANNELS = ("paid_search", "paid_social")  # attribution.paid_channels in the demo config
+CONVERSION_DAYS, VELOCITY_DAYS = 90, 180  # the example's conversion window; the journey's window (velocity's)
+METRICS = ("cac", "cac:paid", "cost_per:opportunity", f"conversion:qualified:opportunity:{CONVERSION_DAYS}",
+           f"velocity:qualified:opportunity:{VELOCITY_DAYS}", "ltv:earned:12", "ltv:modeled:36", "ltv_cac", "payback",
            "retention:3", "early_churn:3", "nrr:12", "grr:12", "time_to_value:first_value:90")
 EXPERIMENTS = ("onboarding-v2", "orchestrated-journey")
 
@@ -88,12 +91,36 @@ def _median_days(days: np.ndarray, weights: np.ndarray) -> float:
     return float(grid[first - 1] + (upper - 0.5) / (upper - lower) * (grid[first] - grid[first - 1]))
 
 
+def _paid_cost(people: demo.Entrants, funnel: demo.FunnelDraws, reach: np.ndarray, orchestrated: bool) -> float:
+    """Expected cost credited to paid channels under linear attribution, summed over entrants.
+
+    Given the last stage an entrant reaches, its touches are fixed: the source touch, both campaign
+    slots' touches at each stage reached below the won stage, and nurture emails on the orchestrated
+    journey. Linear credit gives each touch 1/k of the account's cost, so the paid share is the
+    share of its touches from paid campaigns (all but the nurture emails for entrants from a paid
+    channel, none otherwise). The expectation sums over the last stage reached.
+    """
+    paid = np.isin(np.asarray(demo.CHANNELS)[people.channel], PAID_CHANNELS)
+    nurture = funnel.nurture * orchestrated
+    total = 0.0
+    for last in range(5):
+        reached = (np.arange(5) <= last)[None, :].repeat(len(people), axis=0).astype(float)
+        probability = reach[:, last] - (reach[:, last + 1] if last < 4 else 0.0)
+        cost = demo.touch_cost(people, funnel, reached, orchestrated)
+        touches = 1 + funnel.touches[:, :min(last, 3) + 1].sum(axis=(1, 2)) + nurture
+        share = np.where(paid, (touches - nurture) / touches, 0.0)
+        total += float(probability @ (cost * share))
+    return total
+
+
 def _metrics(people: demo.Entrants, funnel: demo.FunnelDraws, revenue: demo.RevenueDraws,
              guided: np.ndarray, orchestrated: bool, milestone_days: np.ndarray) -> dict[str, float]:
     """Population values of every metric for one arm (expectations, no censoring)."""
     reach = demo.reach_probabilities(demo.advance_probabilities(people, orchestrated))
     cost = demo.touch_cost(people, funnel, reach, orchestrated).sum()
     won = reach[:, 4]  # P(customer | entrant): the weight of its revenue path
+    # qualified -> opportunity takes the next two stage delays (at most 65 days, inside both windows)
+    qualified_to_opportunity = funnel.delay_days[:, 1] + funnel.delay_days[:, 2]
     paths = demo.mrr_paths(revenue, people, guided)
     discount = (1.0 + DISCOUNT_RATE) ** (-np.arange(HORIZON_MONTHS) / 12.0)
     margin_by_month = GROSS_MARGIN * (won @ paths) / won.sum()  # mean margin per customer, by tenure month
@@ -102,7 +129,10 @@ def _metrics(people: demo.Entrants, funnel: demo.FunnelDraws, revenue: demo.Reve
     retention = won @ (paths[:, 3] > 0) / won.sum()
     return {
         "cac": cac,
+        "cac:paid": _paid_cost(people, funnel, reach, orchestrated) / won.sum(),
         "cost_per:opportunity": cost / reach[:, 3].sum(),
+        f"conversion:qualified:opportunity:{CONVERSION_DAYS}": reach[:, 3].sum() / reach[:, 1].sum(),
+        f"velocity:qualified:opportunity:{VELOCITY_DAYS}": _median_days(qualified_to_opportunity, reach[:, 3]),
         "ltv:earned:12": margin_by_month[:12] @ discount[:12],
         "ltv:modeled:36": ltv,
         "ltv_cac": ltv / cac,

@@ -8,7 +8,7 @@ point estimate and each bootstrap replicate, and turn replicates into conclusion
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,13 @@ from cohortlab.data.source import open_database
 from cohortlab.errors import DataError
 from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.match.balance import balance_table
+from cohortlab.metrics.acquisition import CostPer, CostPerParams
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.metrics.estimation import estimate_replicates
+from cohortlab.metrics.funnel import Conversion, StepParams
 from cohortlab.metrics.registry import resolve_all
-from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, MatchingSummary, MetricResult,
-                                    Report, ReportWarning, Settings)
+from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, FunnelStage, MatchingSummary,
+                                    MetricResult, Report, ReportWarning, Settings)
 from cohortlab.spec.cohorts import CohortFilter, cohort_filters
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
@@ -88,6 +90,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                             config.attribution)
 
     results, metric_warnings = _estimate(metrics, panel, matching, weights, context, settings, progress)
+    funnel = _funnel(metrics, panel, matching, weights, context, settings)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
                  for result in results if result.status is Status.UNAVAILABLE]
     warnings += metric_warnings
@@ -98,7 +101,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                                   experiment.hypothesis, experiment.primary),
         as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters, summary.dropped),
         matching=summary,
-        results=tuple(results), warnings=tuple(warnings),
+        results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
     )
 
@@ -107,6 +110,20 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
               settings: Settings, progress: Progress | None) -> tuple[list[MetricResult], list[ReportWarning]]:
     """Every metric's result, unavailable ones with their reason, p-values adjusted across the family; and
     the warnings the results raise."""
+    results, warnings = _compare_metrics(metrics, panel, matching, weights, context, settings, progress)
+    ok = [index for index, result in enumerate(results) if result.status is Status.OK]
+    adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
+    for index, p_adjusted in zip(ok, adjusted):
+        result = results[index]
+        results[index] = replace(result, p_adjusted=p_adjusted, verdict=verdict(
+            p_adjusted, result.delta, result.direction, settings.confidence))
+    return results, warnings
+
+
+def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray,
+                     context: MetricContext, settings: Settings, progress: Progress | None
+                     ) -> tuple[list[MetricResult], list[ReportWarning]]:
+    """Every metric's comparison (p-values not yet adjusted, no verdicts), and the warnings they raise."""
     treated = panel.treated
     prepared: dict[str, tuple[Metric, Inputs]] = {}
     unavailable: dict[str, str] = {}
@@ -129,9 +146,6 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
                                      progress)
     comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
                    for key, reps in replicates.items()}
-    keys = [key for key, comparison in comparisons.items()
-            if np.isfinite(comparison.treatment) and np.isfinite(comparison.baseline)]
-    adjusted = dict(zip(keys, adjust_p_values([comparisons[key].p_value for key in keys], settings.correction)))
 
     results, warnings = [], []
     for metric in metrics:
@@ -159,13 +173,38 @@ def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: 
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
-            ci_relative=comparison.ci_relative, p_value=comparison.p_value, p_adjusted=adjusted[metric.key],
-            verdict=verdict(adjusted[metric.key], comparison.delta, metric.direction, settings.confidence),
+            ci_relative=comparison.ci_relative, p_value=comparison.p_value,
             n={side: int(rows.sum()) for side, rows in contributing.items()},
             effective_n={side: effective_size(weights[rows]) for side, rows in contributing.items()},
             details=details,
         ))
     return results, warnings
+
+
+FUNNEL_METRICS = ("cac", "cost_per", "conversion", "velocity")
+
+
+def _funnel(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,
+            settings: Settings) -> tuple[FunnelStage, ...]:
+    """Per journey stage: accounts reaching it, conversion from the stage before and cost per account
+    reaching it, compared with the same replicates as the metrics (descriptive: outside the p-value
+    family). Shown when the experiment asks for an acquisition metric and the journey has stages."""
+    stages = context.journey.stages
+    if len(stages) < 2 or not any(metric.name in FUNNEL_METRICS for metric in metrics):
+        return ()
+    costs = [CostPer(CostPerParams(stage=stage)) for stage in stages]
+    conversions = [Conversion(Conversion.with_defaults(StepParams.model_validate({"from": start, "to": end}),
+                                                       context.economics, context.journey))
+                   for start, end in zip(stages, stages[1:])]
+    results, _ = _compare_metrics(costs + conversions, panel, matching, weights, context, settings, None)
+    cost_results, conversion_results = results[:len(stages)], [None, *results[len(stages):]]
+    entrants = panel.window_elapsed
+    funnel = []
+    for index, stage in enumerate(stages):
+        reached = panel.reached[:, index] & entrants
+        counts = {"treatment": int(np.sum(reached & panel.treated)), "baseline": int(np.sum(reached & ~panel.treated))}
+        funnel.append(FunnelStage(stage, counts, conversion_results[index], cost_results[index]))
+    return tuple(funnel)
 
 
 def _empty_cohort(treated: np.ndarray, weights: np.ndarray) -> str | None:

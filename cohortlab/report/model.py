@@ -91,6 +91,29 @@ class MetricResult:
 
 
 @dataclass(frozen=True)
+class FunnelStage:
+    """One journey stage in the funnel table: accounts reaching it (entrants through their conversion
+    window), conversion from the stage before, and cost per account reaching it."""
+
+    stage: str
+    reached: dict[str, int]
+    conversion: MetricResult | None  # None for the first stage
+    cost_per: MetricResult
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "reached": self.reached,
+                "conversion": None if self.conversion is None else _comparison(self.conversion),
+                "cost_per": _comparison(self.cost_per)}
+
+
+def _comparison(result: MetricResult) -> dict[str, Any]:
+    """A funnel cell: the comparison without adjusted p-value or verdict (the funnel is descriptive)."""
+    fields = ("label", "status", "reason", "baseline", "treatment", "delta", "ci", "delta_relative", "ci_relative",
+              "p_value", "n")
+    return {name: getattr(result, name) for name in fields}
+
+
+@dataclass(frozen=True)
 class ReportWarning:
     code: str
     message: str
@@ -119,6 +142,7 @@ class Report:
     matching: MatchingSummary
     results: tuple[MetricResult, ...]
     warnings: tuple[ReportWarning, ...]
+    funnel: tuple[FunnelStage, ...] = ()
     accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -150,6 +174,7 @@ class Report:
             "cohorts": self.cohorts,
             "matching": self.matching,
             "results": list(self.results),
+            "funnel": [stage.to_dict() for stage in self.funnel],
             "warnings": list(self.warnings),
         })
 

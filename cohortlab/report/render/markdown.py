@@ -32,6 +32,9 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
     lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.results], 1)
     lines += ["", "★ primary metric · ▲ better ▼ worse ○ inconclusive – unavailable (verdicts use adjusted p)"]
+    if report.funnel:
+        lines += ["", f"**{rows.funnel_title(report)}**", ""]
+        lines += _table(rows.FUNNEL_HEADER, rows.funnel_cells(report), 1)
     buildup = report.buildup_result()
     if buildup is not None:
         lines += ["", f"**{rows.buildup_title(buildup)}**", ""]

@@ -11,6 +11,7 @@ COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effecti
 BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max", "")
 BUILDUP_HEADER = ("cohort", "observed", "earned", "extrapolated", "retention-driven", "expansion-driven",
                   "margin LTV", "revenue LTV", "sBG α, β")
+FUNNEL_HEADER = ("stage", "reached", "conversion", "Δ conversion [CI]", "cost per account", "Δ cost [CI]")
 # a treatment cohort losing more than this share of its accounts to matching is flagged loudly
 DROPPED_ALERT = 0.10
 
@@ -140,3 +141,26 @@ def buildup_cells(result: MetricResult) -> list[tuple[str, ...]]:
 BUILDUP_NOTE = ("earned: margin in the observed months · extrapolated: the months beyond, by the renewal model\n"
                 "retention-driven: each customer's first-month margin for as long as it stays · expansion-driven: "
                 "the rest")
+
+
+def funnel_title(report: Report) -> str:
+    days = next((stage.conversion.params["days"] for stage in report.funnel if stage.conversion is not None), None)
+    return (f"Funnel — baseline · treatment; conversion within {days} days of the stage before; cost per account "
+            "reaching the stage")
+
+
+def funnel_cells(report: Report) -> list[tuple[str, ...]]:
+    """Per stage: accounts reaching it, conversion from the stage before and cost per account reaching it."""
+    def pair(result: MetricResult | None) -> tuple[str, str]:
+        if result is None:
+            return "", ""
+        if result.status is Status.UNAVAILABLE:
+            return "–", "–"
+        return (f"{fmt.value(result.baseline, result.unit)} · {fmt.value(result.treatment, result.unit)}",
+                f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}")
+
+    rows = []
+    for stage in report.funnel:
+        reached = f"{fmt.number(stage.reached['baseline'])} · {fmt.number(stage.reached['treatment'])}"
+        rows.append((stage.stage.replace("_", " "), reached, *pair(stage.conversion), *pair(stage.cost_per)))
+    return rows

@@ -64,6 +64,13 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
     console.print(metrics)
     console.print("★ primary metric · ▲ better  ▼ worse  ○ inconclusive  – unavailable (verdicts use adjusted p)")
 
+    if report.funnel:
+        console.print()
+        funnel = _table(rows.funnel_title(report), rows.FUNNEL_HEADER, 1)
+        for cells in rows.funnel_cells(report):
+            funnel.add_row(*cells)
+        console.print(funnel)
+
     buildup = report.buildup_result()
     if buildup is not None:
         console.print()
