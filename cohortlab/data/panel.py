@@ -248,6 +248,10 @@ def _cohort_cost(data: CheckedData, journey: Journey, attribution: Attribution,
         None, "no cost data: the source has neither accounts.acquisition_cost nor spend with touches")
 
 
+MONEY = "DECIMAL(38, 10)"  # exact sums of dollars (to 1e-10)
+SHARE = "DECIMAL(38, 18)"  # exact sums of credits
+
+
 # An account's credit divided among its eligible touches (SPEC §5): k touches; the first (last) are those on
 # its earliest (latest) day, n_first (n_last) of them; ties on a day share that position's credit.
 CREDIT = {
@@ -295,18 +299,22 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
     influence = " AND t.\"at\" > c.cutoff - $influence_days" if attribution.window_days else ""
     params = {"as_of": data.as_of, **({"journey_days": journey.window_days} if journey.window_days else {}),
               **({"influence_days": attribution.window_days} if attribution.window_days else {})}
+    # Sums run over exact decimals: a float sum's value depends on the order parallel threads add in,
+    # and the same input must give the same bytes.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE touch_cost AS "
         f'WITH per_day AS (SELECT "at" AS day, {key} AS key, count(*) AS touches FROM touches_ok GROUP BY ALL), '
-        f"spent AS (SELECT date AS day, {key} AS key, sum(amount) AS amount FROM spend_ok GROUP BY ALL), "
+        f"spent AS (SELECT date AS day, {key} AS key, sum(CAST(amount AS {MONEY})) AS amount FROM spend_ok "
+        "GROUP BY ALL), "
         f"cutoffs AS (SELECT a.account_id, {cutoff} AS cutoff FROM accounts_ok a LEFT JOIN won w USING (account_id)) "
-        f'SELECT t.account_id, t."at" AS day, {channel} AS channel, coalesce(s.amount / p.touches, 0.0) AS cost, '
+        f'SELECT t.account_id, t."at" AS day, {channel} AS channel, '
+        f"CAST(coalesce(s.amount / p.touches, 0) AS {MONEY}) AS cost, "
         f'(t."at" <= c.cutoff{influence}) AS eligible FROM touches_ok t JOIN cutoffs c USING (account_id) '
         f'LEFT JOIN per_day p ON p.day = t."at" AND p.key = t.{key} '
         f'LEFT JOIN spent s ON s.day = t."at" AND s.key = t.{key} {channels}',
         params,
     )
-    total = float(con.execute("SELECT coalesce(sum(amount), 0) FROM spend_ok").fetchone()[0])
+    total = float(con.execute(f"SELECT coalesce(sum(CAST(amount AS {MONEY})), 0) FROM spend_ok").fetchone()[0])
     reached, eligible = (float(value) for value in con.execute(
         "SELECT coalesce(sum(cost), 0), coalesce(sum(cost) FILTER (WHERE eligible), 0) FROM touch_cost").fetchone())
     rows = con.execute(
@@ -316,8 +324,9 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
         "sum(cost) OVER a AS total FROM own WINDOW a AS (PARTITION BY row)), "
         "ties AS (SELECT *, count(*) FILTER (WHERE day = first_day) OVER a AS n_first, "
         "count(*) FILTER (WHERE day = last_day) OVER a AS n_last FROM bounds WINDOW a AS (PARTITION BY row)) "
-        f"SELECT row, coalesce(channel, '') AS channel, any_value(total) AS cost, sum({CREDIT[attribution.model]}) "
-        "AS credit FROM ties GROUP BY ALL ORDER BY row, channel"
+        f"SELECT row, coalesce(channel, '') AS channel, CAST(any_value(total) AS DOUBLE) AS cost, "
+        f"CAST(sum(CAST({CREDIT[attribution.model]} AS {SHARE})) AS DOUBLE) AS credit FROM ties GROUP BY ALL "
+        "ORDER BY row, channel"
     ).fetchnumpy()
     row = np.asarray(rows["row"], dtype=np.int64)
     cost = np.zeros(n)
