@@ -81,7 +81,8 @@ class Panel:
             self,
             account_id=self.account_id[rows], treated=self.treated[rows], entered=self.entered[rows],
             covariates={name: values[rows] for name, values in self.covariates.items()},
-            stage_at=self.stage_at[rows], reached=self.reached[rows], won=self.won[rows], won_at=self.won_at[rows], won_month=self.won_month[rows],
+            stage_at=self.stage_at[rows], reached=self.reached[rows], won=self.won[rows], won_at=self.won_at[rows],
+            won_month=self.won_month[rows],
             cost=self.cost[rows], cost_by_channel={name: cost[rows] for name, cost in self.cost_by_channel.items()},
             milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
@@ -291,11 +292,14 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
         channel, channels = "t.channel", ""
     elif "channel" in spend_columns:  # the channel of the touch's campaign, from spend
         channel = "m.channel"
-        channels = f"LEFT JOIN (SELECT {key} AS key, min(channel) AS channel FROM spend_ok GROUP BY 1) m ON m.key = t.{key}"
+        channels = (f"LEFT JOIN (SELECT {key} AS key, min(channel) AS channel FROM spend_ok GROUP BY 1) m "
+                    f"ON m.key = t.{key}")
     else:
         channel, channels = "NULL", ""
-    cutoff = "least(coalesce(w.won_at, $as_of), $as_of" + (", a.created_at + $journey_days)" if journey.window_days
-                                                          else ")")
+    limits = ["coalesce(w.won_at, $as_of)", "$as_of"]
+    if journey.window_days:
+        limits.append("a.created_at + $journey_days")
+    cutoff = f"least({', '.join(limits)})"
     influence = " AND t.\"at\" > c.cutoff - $influence_days" if attribution.window_days else ""
     params = {"as_of": data.as_of, **({"journey_days": journey.window_days} if journey.window_days else {}),
               **({"influence_days": attribution.window_days} if attribution.window_days else {})}
@@ -317,7 +321,8 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
     total = float(con.execute(f"SELECT coalesce(sum(CAST(amount AS {MONEY})), 0) FROM spend_ok").fetchone()[0])
     reached, eligible = (float(value) for value in con.execute(
         "SELECT coalesce(sum(cost), 0), coalesce(sum(cost) FILTER (WHERE eligible), 0) FROM touch_cost").fetchone())
-    rows = con.execute(
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE cohort_credit AS "
         "WITH own AS (SELECT c.row, t.day, t.channel, t.cost FROM touch_cost t JOIN cohort c USING (account_id) "
         "WHERE t.eligible), "
         "bounds AS (SELECT *, count(*) OVER a AS k, min(day) OVER a AS first_day, max(day) OVER a AS last_day, "
@@ -325,17 +330,18 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
         "ties AS (SELECT *, count(*) FILTER (WHERE day = first_day) OVER a AS n_first, "
         "count(*) FILTER (WHERE day = last_day) OVER a AS n_last FROM bounds WINDOW a AS (PARTITION BY row)) "
         f"SELECT row, coalesce(channel, '') AS channel, CAST(any_value(total) AS DOUBLE) AS cost, "
-        f"CAST(sum(CAST({CREDIT[attribution.model]} AS {SHARE})) AS DOUBLE) AS credit FROM ties GROUP BY ALL "
-        "ORDER BY row, channel"
-    ).fetchnumpy()
-    row = np.asarray(rows["row"], dtype=np.int64)
+        f"CAST(sum(CAST({CREDIT[attribution.model]} AS {SHARE})) AS DOUBLE) AS credit FROM ties GROUP BY ALL"
+    )
+    # channels as integer codes: comparing Python strings row by row is slow at a million rows
+    names = [name for (name,) in con.execute("SELECT DISTINCT channel FROM cohort_credit ORDER BY 1").fetchall()]
+    rows = con.execute("SELECT row, cost, credit, dense_rank() OVER (ORDER BY channel) - 1 AS code "
+                       "FROM cohort_credit ORDER BY row, channel").fetchnumpy()
+    row, code = np.asarray(rows["row"], dtype=np.int64), np.asarray(rows["code"], dtype=np.int64)
     cost = np.zeros(n)
     cost[row] = rows["cost"]
-    by_channel: dict[str, np.ndarray] = {}
     credited = np.asarray(rows["cost"], dtype=float) * np.asarray(rows["credit"], dtype=float)
-    for name in np.unique(rows["channel"]) if channel != "NULL" else ():
-        mine = rows["channel"] == name
-        by_channel[str(name)] = np.bincount(row[mine], weights=credited[mine], minlength=n)
+    by_channel = {name: np.bincount(row[code == index], weights=credited[code == index], minlength=n)
+                  for index, name in enumerate(names)} if channel != "NULL" else {}
     # float rounding can leave a few cents of difference between the sums
     tiny = 1e-9 * max(total, 1.0)
     no_touch = total - reached if total - reached > tiny else 0.0
@@ -397,7 +403,8 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
         account_id=np.asarray(frame["account_id"], dtype=object).astype(str),
         treated=np.asarray(frame["treated"], dtype=bool),
         entered=entered, covariates={name: _plain(frame[name]) for name in covariates},
-        stages=tuple(journey.stages), stage_at=stage_at, reached=reached, won=won, won_at=won_at, won_month=won_month, cost=cost,
+        stages=tuple(journey.stages), stage_at=stage_at, reached=reached, won=won, won_at=won_at, won_month=won_month,
+        cost=cost,
         revenue=revenue, margin=margin, observed_months=observed, as_of=data.as_of, cost_source=cost_source,
         milestones=milestone_dates, milestone_names=milestone_names, cost_by_channel=cost_by_channel,
         window_days=journey.window_days,

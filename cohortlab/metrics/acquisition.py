@@ -92,7 +92,8 @@ class _CostPerAccount(Metric):
         if isinstance(cost, Unavailable):
             return cost
         entrant = panel.window_elapsed
-        arrays = {"cost": np.where(entrant, cost, 0.0), "reached": (self.reached(panel, context) & entrant).astype(float),
+        reached = self.reached(panel, context) & entrant
+        arrays = {"cost": np.where(entrant, cost, 0.0), "reached": reached.astype(float),
                   **{CHANNEL + name: np.where(entrant, values, 0.0) for name, values in panel.cost_by_channel.items()}}
         return Inputs(arrays, entrant, {"cost_source": panel.cost_source, "panel": panel})
 

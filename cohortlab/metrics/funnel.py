@@ -136,7 +136,8 @@ class Velocity(_Step):
     def curve(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         """Kaplan–Meier S(t) of not yet converting, per row of weights; past the last account at risk
         (NaN in a replicate) it keeps its last value, and with nobody at all it is 1."""
-        survival = coded_survival(inputs.arrays["event"], inputs.arrays["censored"], len(inputs.extra["times"]), weights)
+        arrays = inputs.arrays
+        survival = coded_survival(arrays["event"], arrays["censored"], len(inputs.extra["times"]), weights)
         # a NaN tail follows the last time anyone is at risk: the running minimum carries the last value on
         return np.nan_to_num(np.fmin.accumulate(survival, axis=1), nan=1.0)
 
