@@ -57,8 +57,9 @@ def unknown_stage(metric: str, stage: str, journey: Journey, path: tuple = ("sta
 
 
 def window_unavailable(name: str, panel: Panel) -> Unavailable:
-    """No account of a cohort has had its whole conversion window by as_of."""
-    first = panel.entered.min() + np.timedelta64(panel.window_days, "D")
+    """No account of the ``name`` cohort has had its whole conversion window by as_of."""
+    entered = panel.entered[panel.treated == (name == "treatment")]
+    first = entered.min() + np.timedelta64(panel.window_days, "D")
     return Unavailable(f"no {name} account's {panel.window_days}-day conversion window has ended by as_of; "
                        f"available from {first}")
 
@@ -100,8 +101,7 @@ class _CostPerAccount(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):
             if not inputs.contributing.any():
-                panel = inputs.extra["panel"]
-                return window_unavailable(name, panel.take(panel.treated == (name == "treatment")))
+                return window_unavailable(name, inputs.extra["panel"])
             if inputs.arrays["reached"].sum() == 0:
                 return Unavailable(f"no {name} account reached {self.stage_name(context)}")
         return None

@@ -27,7 +27,7 @@ from cohortlab.metrics.acquisition import stage_label, unknown_stage
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
-from cohortlab.stats.survival import coded_survival, median_time
+from cohortlab.stats.survival import coded_survival, median_time, time_codes
 
 DEFAULT_DAYS = 90
 
@@ -119,12 +119,8 @@ class Velocity(_Step):
         took, follow_up = self.step(panel)
         started = follow_up >= 0
         event = took >= 0
-        time = np.where(event, took, follow_up)
-        times, code = np.unique(time[started], return_inverse=True)
-        codes = np.full(panel.size, -1)
-        codes[started] = code
-        return Inputs({"event": np.where(event, codes, -1), "censored": np.where(started & ~event, codes, -1)},
-                      started, {"times": times})
+        times, events, censored = time_codes(np.where(event, took, follow_up), started, event)
+        return Inputs({"event": events, "censored": censored}, started, {"times": times})
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.spec.problems import did_you_mean
-from cohortlab.stats.survival import coded_survival, median_time
+from cohortlab.stats.survival import coded_survival, median_time, time_codes
 
 
 class TimeToValueParams(BaseModel):
@@ -53,11 +53,8 @@ class TimeToValue(Metric):
         days = np.where(event, np.maximum((reached_at - start).astype("timedelta64[D]").astype(np.int64), 0), 0)
         follow_up = (np.datetime64(panel.as_of, "D") - start).astype("timedelta64[D]").astype(np.int64)
         time = np.where(event, days, np.where(customer, follow_up, -1))
-        times, code = np.unique(time[customer], return_inverse=True)
-        codes = np.full(panel.size, -1)
-        codes[customer] = code
-        return Inputs({"event": np.where(event, codes, -1), "censored": np.where(customer & ~event, codes, -1)},
-                      customer, {"times": times, "days": self.params.days})
+        times, events, censored = time_codes(time, customer, event)
+        return Inputs({"event": events, "censored": censored}, customer, {"times": times, "days": self.params.days})
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):

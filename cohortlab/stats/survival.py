@@ -84,6 +84,15 @@ def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
     return np.cumprod(factor, axis=1)
 
 
+def time_codes(time: np.ndarray, followed: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sorted distinct times of the ``followed`` accounts, and each account's code into them where it had
+    the event and where it was censored (−1 otherwise): the inputs of :func:`coded_survival`."""
+    times, code = np.unique(time[followed], return_inverse=True)
+    codes = np.full(len(time), -1)
+    codes[followed] = code
+    return times, np.where(followed & event, codes, -1), np.where(followed & ~event, codes, -1)
+
+
 def coded_survival(event: np.ndarray, censored: np.ndarray, width: int, weights: np.ndarray) -> np.ndarray:
     """Kaplan–Meier survival after each of ``width`` sorted times, per row of ``weights`` (replicates ×
     accounts), from each account's time code: ``event`` where it had the event, ``censored`` where it was
