@@ -98,14 +98,34 @@ def test_json_report_contract(tmp_path):
     assert report["schema_version"] == 1
     assert set(report) >= {"experiment", "as_of", "settings", "cohorts", "matching", "results", "warnings"}
     assert report["settings"] == {"confidence": 0.95, "ci": "bootstrap", "replicates": 200, "seed": 7,
-                                  "correction": "holm"}
+                                  "correction": "holm", "interval": "percentile"}
     assert report["experiment"]["name"] == "onboarding-v2"
     for result in report["results"]:
         assert set(result) >= {"metric", "params", "label", "segment", "direction", "baseline", "treatment", "delta",
                                "ci", "delta_relative", "ci_relative", "p_value", "p_adjusted", "verdict", "n",
-                               "method", "details"}
+                               "method", "interval", "standard_error", "mde", "mde_relative", "details"}
         assert result["ci"][0] <= result["delta"] <= result["ci"][1]
+        assert (result["method"], result["interval"]) == ("bootstrap", "percentile")
     assert report["matching"]["balance"][0].keys() >= {"covariate", "smd_before", "smd_after", "variance_ratio"}
+
+
+def test_analytic_intervals_say_where_the_bootstrap_stands_in(tmp_path):
+    out = tmp_path / "report.json"
+    code, _, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--format", "json",
+                       "--output", str(out), "--replicates", "200", "--ci", "analytic")
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    methods = {result["metric"] + ":" + str(result["params"].get("basis", "")): (result["method"], result["interval"])
+               for result in report["results"]}
+    assert methods == {"ltv:modeled": ("bootstrap", "percentile"), "ltv:earned": ("analytic", "normal"),
+                       "ltv_cac:": ("bootstrap", "percentile"), "payback:": ("bootstrap", "percentile"),
+                       "retention:": ("analytic", "normal"), "nrr:": ("analytic", "normal"),
+                       "cac:": ("analytic", "normal")}
+    code, text, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--replicates", "200",
+                          "--ci", "analytic", "--interval", "bca")
+    assert code == 0, err
+    assert "95% intervals · analytic († bootstrap BCa, 200 replicates, seed 7)" in text
+    assert "LTV:CAC †" in text and "† no analytic form: the bootstrap's interval" in text
 
 
 def test_markdown_report():

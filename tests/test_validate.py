@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 from cohortlab.cli.app import app
 from cohortlab.codes import Check, Severity, Status
 from cohortlab.report.model import MetricResult
-from cohortlab.validate.data import detectable_effect
 from cohortlab.validate.run import validate
 from cohortlab.validate.schema import dumps, file_name, header, json_schemas
 
@@ -335,18 +334,6 @@ def test_init_scaffolds_a_valid_project_and_never_overwrites(tmp_path, monkeypat
 
 
 # ------------------------------------------------------------------------------ data stage
-
-
-def test_detectable_effect_by_hand():
-    # a relative interval of ±0.196 at 95% is a standard error of 0.1; (1.959964 + 0.841621) × 0.1
-    result = MetricResult(metric="m", params={}, label="M", direction="increase", unit="ratio", status=Status.OK,
-                          ci_relative=(-0.196, 0.196))
-    assert detectable_effect(result, 0.95) == pytest.approx(0.2801585 * 0.196 / 0.1959964, rel=1e-6)
-    # 90% confidence: z = 1.644854; the same interval is a larger SE
-    assert detectable_effect(result, 0.90) == pytest.approx((1.644854 + 0.841621) * 0.196 / 1.644854, rel=1e-6)
-    # four metrics under Holm: the strictest step tests at 0.05 / 4, z = 2.497705
-    assert detectable_effect(result, 0.95, tests=4) == pytest.approx((2.497705 + 0.841621) * 0.196 / 1.959964,
-                                                                     rel=1e-6)
 
 
 def _retention_tables(stayers: int, churners: int):

@@ -14,6 +14,16 @@ from cohortlab.cli.errors import user_errors
 from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption
 
 
+class CI(str, Enum):
+    bootstrap = "bootstrap"
+    analytic = "analytic"
+
+
+class Interval(str, Enum):
+    percentile = "percentile"
+    bca = "bca"
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -28,6 +38,12 @@ def compare(
     replicates: Annotated[int | None, typer.Option(min=100, max=100_000, help="Bootstrap replicates "
                                                    "(default: defaults.replicates).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed (default: defaults.seed).")] = None,
+    ci: Annotated[CI | None, typer.Option("--ci", help="Intervals: bootstrap, or analytic (delta method and "
+                                          "Greenwood; the bootstrap where a metric has no analytic form). "
+                                          "Default: defaults.ci.", show_default=False)] = None,
+    interval: Annotated[Interval | None, typer.Option("--interval", help="The bootstrap's interval: percentile "
+                                                      "or bca (bias-corrected and accelerated). Default: "
+                                                      "defaults.interval.", show_default=False)] = None,
     weights: Annotated[Path | None, typer.Option("--weights", help="Also write each account's matching weight "
                                                  "and stratum or matched set to this file (.csv or .parquet).",
                                                  show_default=False)] = None,
@@ -45,7 +61,9 @@ def compare(
         reports = []
         for path in experiments:
             with _progress(path) as progress:
-                reports.append(build_report(path, config, replicates=replicates, seed=seed, progress=progress))
+                reports.append(build_report(path, config, replicates=replicates, seed=seed,
+                                            ci=ci.value if ci else None, interval=interval.value if interval else None,
+                                            progress=progress))
         if weights is not None:
             _write_weights(reports, weights)
         render = RENDERERS[format.value]

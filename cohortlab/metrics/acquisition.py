@@ -20,6 +20,7 @@ from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Journey
 from cohortlab.spec.problems import Problem, did_you_mean
+from cohortlab.stats.analytic import ratio_influence
 
 
 def acquisition_cost(panel: Panel, context: MetricContext, spend: str | None = None) -> np.ndarray | Unavailable:
@@ -108,6 +109,9 @@ class _CostPerAccount(Metric):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weights @ inputs.arrays["cost"], weights @ inputs.arrays["reached"])
+
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        return ratio_influence(inputs.arrays["cost"], inputs.arrays["reached"], weights)
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         source = inputs.extra["cost_source"]

@@ -3,7 +3,9 @@
 A metric turns the panel into per-account inputs once (:meth:`Metric.prepare`), then
 estimates its value for a whole matrix of weights ``W`` (replicates × accounts) in
 one vectorized call (:meth:`Metric.estimate`): row 0 is the point estimate, the other
-rows are bootstrap replicates. Ratio metrics are ``(W @ num) / (W @ den)``.
+rows are bootstrap replicates. Ratio metrics are ``(W @ num) / (W @ den)``. Metrics
+with an analytic form also give each account's influence on the point estimate
+(:meth:`Metric.influence`), from which ``ci: analytic`` computes its variance.
 """
 
 from __future__ import annotations
@@ -111,6 +113,12 @@ class Metric:
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         """The metric for each row of ``weights`` (replicates × accounts); NaN where undefined."""
         raise NotImplementedError
+
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """The point estimate for ``weights`` (one per account) and each account's influence on it, for
+        analytic intervals (:mod:`cohortlab.stats.analytic`); None when the metric has no analytic form
+        and its interval comes from the bootstrap."""
+        return None
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         """Model details for the report, from the point-estimate weights (one per account)."""

@@ -27,6 +27,7 @@ from cohortlab.metrics.acquisition import stage_label, unknown_stage
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
+from cohortlab.stats.analytic import ratio_influence
 from cohortlab.stats.survival import coded_survival, median_time, time_codes
 
 DEFAULT_DAYS = 90
@@ -98,6 +99,9 @@ class Conversion(_Step):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weights @ inputs.arrays["to"], weights @ inputs.arrays["from"])
+
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        return ratio_influence(inputs.arrays["to"], inputs.arrays["from"], weights)
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         return {"reached_from": inputs.count, "converted": int(inputs.arrays["to"].sum()),

@@ -162,6 +162,18 @@ class LTV(Metric):
         monthly = ratio(weights @ inputs.arrays["margin"], weights @ inputs.arrays["observed"])
         return monthly @ inputs.extra["discount"]
 
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """Earned LTV = Σ_t d_t·M_t/O_t (margin and customers observed in month t): each account's
+        influence is wᵢ·Σ_t d_t·(m_it − (M_t/O_t)·o_it)/O_t. Modeled LTV has no analytic form."""
+        if self.modeled:
+            return None
+        margin, observed, discount = inputs.arrays["margin"], inputs.arrays["observed"], inputs.extra["discount"]
+        totals = weights @ observed
+        if not np.all(totals > 0):
+            return float("nan"), np.full(len(weights), np.nan)
+        monthly = (weights @ margin) / totals
+        return float(monthly @ discount), weights * (((margin - monthly * observed) / totals) @ discount)
+
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         extra = inputs.extra
         details = {"gross_margin": extra["gross_margin"], "discount_rate": extra["discount_rate"]}

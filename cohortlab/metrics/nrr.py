@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
+from cohortlab.stats.analytic import ratio_influence
 
 
 class NRRParams(BaseModel):
@@ -48,6 +49,9 @@ class NRR(Metric):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weights @ inputs.arrays["ending"], weights @ inputs.arrays["starting"])
+
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        return ratio_influence(inputs.arrays["ending"], inputs.arrays["starting"], weights)
 
 
 class GRR(NRR):

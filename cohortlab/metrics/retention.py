@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.metrics.tenure import churn_times, customer_arrays, require_observed
+from cohortlab.stats.analytic import km_influence
 from cohortlab.stats.survival import event_matrices, greenwood, kaplan_meier
 
 
@@ -47,6 +48,10 @@ class Retention(Metric):
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return kaplan_meier(weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"])
 
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        """Greenwood's linearization of S(T) (:func:`cohortlab.stats.analytic.km_influence`)."""
+        return km_influence(inputs.arrays["events"], inputs.arrays["at_risk"], weights)
+
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         """Counts behind the estimate and the cohort's own Greenwood interval for retention(T)."""
         events, at_risk = weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"]
@@ -73,6 +78,10 @@ class EarlyChurn(Retention):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return 1.0 - super().estimate(inputs, weights)
+
+    def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
+        survival, influence = super().influence(inputs, weights)
+        return 1.0 - survival, -influence
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         """Retention's details, with the churn share and its Greenwood interval (1 − the retention interval)."""

@@ -19,6 +19,7 @@ from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database
 from cohortlab.errors import DataError
 from cohortlab.match import Matching, MatchingError, effective_size, match
+from cohortlab.match.core import factorize
 from cohortlab.match.balance import balance_table
 from cohortlab.metrics.acquisition import CostPer, CostPerParams
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
@@ -31,8 +32,10 @@ from cohortlab.spec.cohorts import CohortFilter, cohort_filters
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.yamlio import LoadedYaml
-from cohortlab.stats.bootstrap import replicate_counts
-from cohortlab.stats.inference import adjust_p_values, bootstrap_comparison, verdict
+from cohortlab.stats.analytic import Estimate, normal_comparison, stratified_variance
+from cohortlab.stats.bootstrap import jackknife_counts, replicate_counts
+from cohortlab.stats.inference import Comparison, adjust_p_values, bootstrap_comparison, verdict
+from cohortlab.stats.power import minimum_detectable_effect
 
 Progress = Callable[[int, int], None]
 
@@ -43,10 +46,13 @@ class Overrides:
 
     replicates: int | None = None
     seed: int | None = None
+    ci: str | None = None          # bootstrap or analytic
+    interval: str | None = None    # percentile or bca
 
 
 def compare(path: str | Path, config: str | Path | None = None, *, replicates: int | None = None,
-            seed: int | None = None, progress: Progress | None = None) -> Report:
+            seed: int | None = None, ci: str | None = None, interval: str | None = None,
+            progress: Progress | None = None) -> Report:
     """Compare an experiment's treatment cohort with its matched baseline.
 
     Parameters
@@ -55,14 +61,14 @@ def compare(path: str | Path, config: str | Path | None = None, *, replicates: i
         The experiment YAML file.
     config
         The project config; by default ``configs/cohortlab.yaml`` in the experiment's folder or a parent.
-    replicates, seed
-        Override the config's bootstrap defaults.
+    replicates, seed, ci, interval
+        Override the config's inference defaults.
     progress
         Called with (replicates done, total) as the bootstrap runs.
     """
     experiment, loaded = load_experiment(Path(path))
     config_model, _ = load_config(Path(config) if config else find_config(Path(path)))
-    return run(experiment, config_model, loaded, Overrides(replicates, seed), progress)
+    return run(experiment, config_model, loaded, Overrides(replicates, seed, ci, interval), progress)
 
 
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
@@ -71,28 +77,30 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     """Build the report for already-loaded models; ``data``, when given, is the config's source already
     opened and checked (several experiments of one project share it)."""
     defaults = config.defaults
-    settings = Settings(confidence=defaults.confidence, ci=defaults.ci,
+    settings = Settings(confidence=defaults.confidence, ci=overrides.ci or defaults.ci,
                         replicates=overrides.replicates or defaults.replicates,
                         seed=defaults.seed if overrides.seed is None else overrides.seed,
-                        correction=defaults.correction)
+                        correction=defaults.correction, interval=overrides.interval or defaults.interval)
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
     if data is None:
         data = check_contract(open_database(config), config.journey, config.as_of)
     column_types = data.db.tables["accounts"].columns
     filters = cohort_filters(experiment, column_types, loaded)
     milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
+    columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                       experiment.match.column_names(), milestones)
+                                       columns, milestones)
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     matching = match_panel(experiment, panel)
     weights = matching.weights()
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
                             config.attribution)
 
-    results, metric_warnings = _estimate(metrics, panel, matching, weights, context, settings, progress)
+    results, metric_warnings = estimate_metrics(metrics, panel, matching, weights, context, settings, progress,
+                                                segments(experiment, panel))
     funnel = _funnel(metrics, panel, matching, weights, context, settings)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
-                 for result in results if result.status is Status.UNAVAILABLE]
+                 for result in results if result.status is Status.UNAVAILABLE and result.segment is None]
     warnings += metric_warnings
     summary = _matching_summary(panel, matching, weights, defaults.max_smd)
     warnings += _matching_warnings(summary, panel)
@@ -106,18 +114,61 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     )
 
 
-def _estimate(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,
-              settings: Settings, progress: Progress | None) -> tuple[list[MetricResult], list[ReportWarning]]:
-    """Every metric's result, unavailable ones with their reason, p-values adjusted across the family; and
-    the warnings the results raise."""
+@dataclass(frozen=True)
+class Segment:
+    """The accounts with one value of a breakdown column, matched within it (or why they could not be)."""
+
+    label: str                        # column=value
+    panel: Panel
+    matching: Matching | str
+
+
+def segments(experiment: Experiment, panel: Panel) -> list[Segment]:
+    """Every value of every breakdown column, in column order and each column's sorted level order."""
+    found = []
+    for column in experiment.breakdown:
+        codes, levels = factorize(panel.covariates[column])
+        for code, level in enumerate(levels):
+            part = panel.take(codes == code)
+            try:
+                matching: Matching | str = match(experiment.match, part.treated, part.covariates)
+            except MatchingError as error:
+                matching = f"matching within the segment failed: {error}"
+            found.append(Segment(f"{column}={level}", part, matching))
+    return found
+
+
+def estimate_metrics(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray,
+                     context: MetricContext, settings: Settings, progress: Progress | None = None,
+                     breakdown: list[Segment] = ()) -> tuple[list[MetricResult], list[ReportWarning]]:
+    """Every metric's result overall and in each breakdown segment, unavailable ones with their reason,
+    p-values adjusted across the whole family (metrics × segments); and the warnings the results raise."""
     results, warnings = _compare_metrics(metrics, panel, matching, weights, context, settings, progress)
+    for segment in breakdown:
+        results += _segment_results(metrics, segment, context, settings)
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
     adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
+    tests = 1 if settings.correction == "none" else len(ok)
     for index, p_adjusted in zip(ok, adjusted):
         result = results[index]
-        results[index] = replace(result, p_adjusted=p_adjusted, verdict=verdict(
-            p_adjusted, result.delta, result.direction, settings.confidence))
+        results[index] = replace(
+            result, p_adjusted=p_adjusted,
+            verdict=verdict(p_adjusted, result.delta, result.direction, settings.confidence),
+            mde=minimum_detectable_effect(result.standard_error, settings.confidence, tests),
+            mde_relative=minimum_detectable_effect(result.standard_error_relative, settings.confidence, tests))
     return results, warnings
+
+
+def _segment_results(metrics: list[Metric], segment: Segment, context: MetricContext, settings: Settings
+                     ) -> list[MetricResult]:
+    """The metrics within one segment (its own matching and intervals), labelled with the segment."""
+    if isinstance(segment.matching, str):
+        return [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
+                             direction=metric.direction, unit=metric.unit, status=Status.UNAVAILABLE,
+                             reason=segment.matching, segment=segment.label) for metric in metrics]
+    results, _ = _compare_metrics(metrics, segment.panel, segment.matching, segment.matching.weights(), context,
+                                  settings, None)
+    return [replace(result, segment=segment.label) for result in results]
 
 
 def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray,
@@ -140,12 +191,7 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
         else:
             prepared[metric.key] = (metric, inputs)
 
-    # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
-    counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
-    replicates = estimate_replicates(prepared, treated, matching.replicate_weights, counts, settings.replicates + 1,
-                                     progress)
-    comparisons = {key: bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence)
-                   for key, reps in replicates.items()}
+    comparisons = _comparisons(prepared, treated, matching, weights, settings, progress)
 
     results, warnings = [], []
     for metric in metrics:
@@ -154,7 +200,7 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
         if metric.key in unavailable:
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=unavailable[metric.key]))
             continue
-        comparison, (_, inputs) = comparisons[metric.key], prepared[metric.key]
+        (comparison, method), (_, inputs) = comparisons[metric.key], prepared[metric.key]
         undefined = [side for side in ("treatment", "baseline") if not np.isfinite(getattr(comparison, side))]
         if undefined:
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
@@ -173,12 +219,56 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
-            ci_relative=comparison.ci_relative, p_value=comparison.p_value,
+            ci_relative=comparison.ci_relative, p_value=comparison.p_value, method=method,
+            interval="normal" if method == "analytic" else settings.interval,
+            standard_error=comparison.standard_error, standard_error_relative=comparison.standard_error_relative,
             n={side: int(rows.sum()) for side, rows in contributing.items()},
             effective_n={side: effective_size(weights[rows]) for side, rows in contributing.items()},
             details=details,
         ))
     return results, warnings
+
+
+def _comparisons(prepared: dict[str, tuple[Metric, Inputs]], treated: np.ndarray, matching: Matching,
+                 weights: np.ndarray, settings: Settings, progress: Progress | None
+                 ) -> dict[str, tuple[Comparison, str]]:
+    """Each prepared metric's comparison and the method that made it: analytic where asked for and the metric
+    has an analytic form, else the bootstrap (percentile or BCa intervals)."""
+    sides = {"treatment": treated, "baseline": ~treated}
+    comparisons: dict[str, tuple[Comparison, str]] = {}
+    if settings.ci == "analytic":
+        for key, (metric, inputs) in prepared.items():
+            estimates = [_analytic_estimate(metric, inputs.take(mask), weights[mask], matching.groups[mask])
+                         for mask in sides.values()]
+            if None not in estimates:
+                comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
+    resampled = {key: item for key, item in prepared.items() if key not in comparisons}
+    if not resampled:
+        return comparisons
+    # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
+    counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
+    replicates = estimate_replicates(resampled, treated, matching.replicate_weights, counts, settings.replicates + 1,
+                                     progress)
+    left_out = {}
+    if settings.interval == "bca":
+        blocks = jackknife_counts(matching.groups, settings.seed)
+        left_out = estimate_replicates(resampled, treated, matching.replicate_weights, [blocks], len(blocks))
+    for key, reps in replicates.items():
+        jackknife = (left_out[key].baseline, left_out[key].treatment) if key in left_out else None
+        comparisons[key] = (bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence, jackknife),
+                            "bootstrap")
+    return comparisons
+
+
+def _analytic_estimate(metric: Metric, inputs: Inputs, weights: np.ndarray, groups: np.ndarray) -> Estimate | None:
+    """One cohort's estimate with its stratified linearization variance; None without an analytic form."""
+    linearized = metric.influence(inputs, weights)
+    if linearized is None:
+        return None
+    value, influence = linearized
+    if np.count_nonzero(weights) < 2:
+        return Estimate(value, float("nan"))
+    return Estimate(value, stratified_variance(influence, groups))
 
 
 FUNNEL_METRICS = ("cac", "cost_per", "conversion", "velocity")

@@ -38,10 +38,10 @@ def value(amount: float, unit: str, *, signed: bool = False) -> str:
     return _signed(text, amount, signed)
 
 
-def relative(amount: float) -> str:
+def relative(amount: float, signed: bool = True) -> str:
     if amount is None or not math.isfinite(amount):
         return "–"
-    return _signed(f"{abs(amount) * 100:.1f}%", amount, True)
+    return _signed(f"{abs(amount) * 100:.1f}%", amount, signed)
 
 
 def interval(bounds: tuple[float, float], unit: str | None) -> str:

@@ -36,6 +36,7 @@ class Settings:
     replicates: int
     seed: int
     correction: str
+    interval: str = "percentile"   # the bootstrap's interval: percentile or bca
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,12 @@ class MetricResult:
     verdict: Verdict = Verdict.UNAVAILABLE
     n: dict[str, int] = field(default_factory=dict)
     effective_n: dict[str, float] = field(default_factory=dict)
-    method: str = "bootstrap"
+    method: str = "bootstrap"          # analytic, or bootstrap (also where an analytic form is missing)
+    interval: str = "percentile"       # normal (analytic), percentile or bca
+    standard_error: float = math.nan   # of the delta
+    standard_error_relative: float = math.nan
+    mde: float = math.nan              # minimum detectable effect at 80% power, the family's Bonferroni level
+    mde_relative: float = math.nan
     segment: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -148,19 +154,30 @@ class Report:
     @property
     def primary_result(self) -> MetricResult | None:
         """The result of the experiment's primary metric: the first listed with its name."""
-        return next((result for result in self.results if result.metric == self.experiment.primary), None)
+        return next((result for result in self.overall if result.metric == self.experiment.primary), None)
+
+    @property
+    def overall(self) -> tuple[MetricResult, ...]:
+        """The results on the whole cohorts (the breakdown's segments left out)."""
+        return tuple(result for result in self.results if result.segment is None)
+
+    @property
+    def breakdown(self) -> tuple[MetricResult, ...]:
+        """The results within breakdown segments, segment by segment."""
+        return tuple(result for result in self.results if result.segment is not None)
 
     def buildup_result(self) -> MetricResult | None:
         """The modeled LTV whose build-up the report shows: the primary metric if it is one, else the first."""
-        modeled = [result for result in self.results if result.metric == "ltv" and result.status is Status.OK
+        modeled = [result for result in self.overall if result.metric == "ltv" and result.status is Status.OK
                    and result.params.get("basis") == "modeled"]
         primary = self.primary_result
         return primary if primary in modeled else (modeled[0] if modeled else None)
 
-    def result(self, key: str) -> MetricResult:
-        """The result for a metric key such as ``cac`` or ``ltv:earned:12``."""
+    def result(self, key: str, segment: str | None = None) -> MetricResult:
+        """The result for a metric key such as ``cac`` or ``ltv:earned:12``, overall or in a ``segment``
+        such as ``segment=SMB``."""
         for result in self.results:
-            if result.key == key:
+            if result.key == key and result.segment == segment:
                 return result
         raise KeyError(f"no result for metric '{key}'; results: {[result.key for result in self.results]}")
 

@@ -54,11 +54,13 @@ def where_problems(name: str, cohort: CohortSpec, column_types: dict[str, str] |
 
 
 def match_problems(experiment: Experiment, column_types: dict[str, str]) -> list[Problem]:
-    """Matching columns that the accounts table does not have (CL106), or that cannot be used as numbers where
-    the method needs numbers (CL111)."""
+    """Matching and breakdown columns that the accounts table does not have (CL106), or that cannot be used as
+    numbers where the method needs numbers (CL111)."""
     match = experiment.match
     columns = list(column_types)
-    problems = []
+    problems = [Problem(Check.UNKNOWN_COLUMN, f"breakdown: unknown column '{name}' in accounts", ("breakdown", index),
+                        did_you_mean(name, columns, f"accounts columns are: {', '.join(columns)}"))
+                for index, name in enumerate(experiment.breakdown) if name not in columns]
     for path, name in match.columns():
         where = f"match.{path[0]}"
         if name not in columns:

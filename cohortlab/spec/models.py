@@ -83,7 +83,8 @@ class Attribution(Strict):
 
 class Defaults(Strict):
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = 0.95
-    ci: Literal["bootstrap"] = "bootstrap"
+    ci: Literal["bootstrap", "analytic"] = "bootstrap"
+    interval: Literal["percentile", "bca"] = "percentile"   # the bootstrap's interval
     replicates: Annotated[int, Field(ge=100, le=100_000)] = 2000
     seed: Annotated[int, Field(ge=0)] = 7
     correction: Literal["holm", "bh", "none"] = "holm"
@@ -200,6 +201,9 @@ class Experiment(Strict):
     primary: str | None = Field(default=None, description="The metric the decision rests on; one of `metrics`.")
     mde: dict[str, float] = Field(default_factory=dict, description="Metric name -> smallest relative effect worth "
                                   "detecting (0.05 is 5%); checked by `cohortlab validate --check-data`.")
+    breakdown: list[str] = Field(default_factory=list, description="Accounts columns: every metric is also "
+                                 "compared within each value of each column (matched within it), with its own "
+                                 "interval; p-values are adjusted across metrics × segments.")
 
     file: Path | None = Field(default=None, exclude=True)
 

@@ -1,16 +1,16 @@
 """The data stage of `cohortlab validate --check-data` (CL3xx): does the experiment fit the data?
 
-It runs the real comparison with fewer bootstrap replicates (:data:`REPLICATES`) and
-checks what it found: entry windows against the accounts' entry dates, cohort sizes
-against ``defaults.min_cohort``, matching support, metrics that cannot be computed, and
-the minimum detectable effect of each metric at 80% power against the experiment's ``mde``.
+It runs the real comparison with analytic intervals (the bootstrap, with fewer replicates
+(:data:`REPLICATES`), for metrics without an analytic form) and checks what it found:
+entry windows against the accounts' entry dates, cohort sizes against
+``defaults.min_cohort``, matching support, metrics that cannot be computed, and each
+metric's minimum detectable effect at 80% power (the report's, :mod:`cohortlab.stats.power`)
+against the experiment's ``mde``.
 """
 
 from __future__ import annotations
 
 import math
-
-from scipy.stats import norm
 
 from cohortlab.codes import Check, Status
 from cohortlab.data.contract import CheckedData
@@ -18,13 +18,13 @@ from cohortlab.errors import CohortlabError
 from cohortlab.metrics.registry import resolve
 from cohortlab.report.build import Overrides, run
 from cohortlab.report.model import MetricResult, Settings
+from cohortlab.stats.power import POWER
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.problems import Problem
 from cohortlab.spec.rules import COHORTS
 from cohortlab.spec.yamlio import LoadedYaml
 
 REPLICATES = 400        # enough to estimate an interval's width within about 5%
-POWER = 0.80
 MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline account to match
 
 
@@ -33,7 +33,7 @@ def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, da
     if any(problem.code is Check.WINDOW_OUTSIDE_DATA for problem in problems):
         return problems
     try:
-        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES), data=data)
+        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES, ci="analytic"), data=data)
     except CohortlabError as failure:
         return problems + [Problem(Check.DATA_UNREADABLE, failure.message, hint=failure.hint)]
 
@@ -75,20 +75,6 @@ def _window_problems(experiment: Experiment, data: CheckedData) -> list[Problem]
     return problems
 
 
-def detectable_effect(result: MetricResult, confidence: float, tests: int = 1, power: float = POWER) -> float:
-    """The smallest relative effect detectable with ``power`` in a two-sided test at ``confidence``, among
-    ``tests`` tests: ``(z_{1-α/(2m)} + z_power) × SE``, the SE read off the relative interval's width.
-
-    With m > 1 this is the Bonferroni level, the strictest step of Holm's procedure (the first
-    p-value it compares): conservative, so the figure is what any metric can be sure to reach.
-    """
-    low, high = result.ci_relative
-    z_interval = norm.ppf(1 - (1 - confidence) / 2)
-    z_alpha = norm.ppf(1 - (1 - confidence) / (2 * tests))
-    standard_error = (high - low) / (2 * z_interval)
-    return float((z_alpha + norm.ppf(power)) * standard_error)
-
-
 def _metric_problems(experiment: Experiment, config: Config, results: tuple[MetricResult, ...],
                      settings: Settings) -> list[Problem]:
     indexes = {}
@@ -98,14 +84,15 @@ def _metric_problems(experiment: Experiment, config: Config, results: tuple[Metr
             indexes.setdefault((metric.name, tuple(metric.param_values().values())), request.index)
     problems = []
     tests = 1 if settings.correction == "none" else sum(result.status is Status.OK for result in results)
-    level = "" if tests == 1 else f", at the {settings.correction} level for {tests} metrics"
-    for result in results:
+    family = "metrics × segments" if any(result.segment for result in results) else "metrics"
+    level = "" if tests == 1 else f", at the {settings.correction} level for {tests} {family}"
+    for result in (result for result in results if result.segment is None):
         path = ("metrics", indexes[(result.metric, tuple(result.params.values()))])
         if result.status is Status.UNAVAILABLE:
             problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label} cannot be computed: {result.reason}",
                                     path))
             continue
-        effect = detectable_effect(result, settings.confidence, tests)
+        effect = result.mde_relative
         if not math.isfinite(effect):
             problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label}: no relative effect can be "
                                     f"estimated (the baseline is {result.baseline:g})", path))

@@ -246,14 +246,15 @@ def _references(experiment: Experiment, project: _Project) -> list[Problem]:
     else:
         written = [(name, "where") for name in COHORTS if getattr(experiment, name).where is not None]
         written += [("match", *path) for path, _ in experiment.match.columns()][:1]
+        written += [("breakdown", index) for index in range(len(experiment.breakdown))][:1]
         if written:
             problems.append(_no_columns(project.no_columns, written[0]))
     return problems
 
 
 def _no_columns(reason: str, path: tuple, hint: str | None = None) -> Problem:
-    return Problem(Check.NO_COLUMNS, f"accounts columns not read, so `where` and `match` columns are not checked: "
-                   f"{reason}", path, hint)
+    return Problem(Check.NO_COLUMNS, "accounts columns not read, so `where`, `match` and `breakdown` columns are "
+                   f"not checked: {reason}", path, hint)
 
 
 def _name_problems(experiment: Experiment, path: Path, project: _Project) -> list[Problem]:

@@ -30,8 +30,11 @@ def render_markdown(report: Report, stream: TextIO) -> None:
         lines += ["<details><summary>Balance</summary>", ""]
         lines += _table(rows.BALANCE_HEADER, rows.balance_cells(report), 1) + ["", "</details>", ""]
     lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
-    lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.results], 1)
-    lines += ["", "★ primary metric · ▲ better ▼ worse ○ inconclusive – unavailable (verdicts use adjusted p)"]
+    lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.overall], 1)
+    lines += ["", rows.metrics_legend(report).replace("  ", " ").replace("\n", "  \n")]
+    if report.breakdown:
+        lines += ["", f"**{rows.breakdown_title(report)}**", ""]
+        lines += _table(rows.BREAKDOWN_HEADER, rows.breakdown_cells(report), 2)
     if report.funnel:
         lines += ["", f"**{rows.funnel_title(report)}**", ""]
         lines += _table(rows.FUNNEL_HEADER, rows.funnel_cells(report), 1)

@@ -6,11 +6,13 @@ from cohortlab.codes import Status
 from cohortlab.report import format as fmt
 from cohortlab.report.model import MetricResult, Report
 
-METRIC_HEADER = ("metric", "baseline", "treatment", "delta [CI]", "relative [CI]", "p", "p adj.", "verdict")
+METRIC_HEADER = ("metric", "baseline", "treatment", "delta [CI]", "relative [CI]", "MDE", "p", "p adj.", "verdict")
 COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effective n", "dropped")
 BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max", "")
 BUILDUP_HEADER = ("cohort", "observed", "earned", "extrapolated", "retention-driven", "expansion-driven",
                   "margin LTV", "revenue LTV", "sBG α, β")
+BREAKDOWN_HEADER = ("segment", "metric", "n", "baseline · treatment", "delta [CI]", "relative", "p adj.",
+                    "verdict")
 FUNNEL_HEADER = ("stage", "reached", "conversion", "Δ conversion [CI]", "cost per account", "Δ cost [CI]")
 # a treatment cohort losing more than this share of its accounts to matching is flagged loudly
 DROPPED_ALERT = 0.10
@@ -19,17 +21,41 @@ DROPPED_ALERT = 0.10
 def metric_cells(report: Report, result: MetricResult) -> tuple[str, ...]:
     star = "★ " if result is report.primary_result else ""
     if result.status is Status.UNAVAILABLE:
-        return (star + result.label, "–", "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict])
+        return (star + result.label, "–", "–", "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict])
+    fallback = " †" if report.settings.ci == "analytic" and result.method == "bootstrap" else ""
     return (
-        star + result.label,
+        star + result.label + fallback,
         fmt.value(result.baseline, result.unit),
         fmt.value(result.treatment, result.unit),
         f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}",
         f"{fmt.relative(result.delta_relative)} {fmt.interval(result.ci_relative, None)}",
+        fmt.relative(result.mde_relative, signed=False),
         fmt.p_value(result.p_value),
         fmt.p_value(result.p_adjusted),
         fmt.VERDICT_SYMBOLS[result.verdict],
     )
+
+
+def breakdown_title(report: Report) -> str:
+    columns = list(dict.fromkeys(result.segment.partition("=")[0] for result in report.breakdown))
+    return (f"Breakdown by {', '.join(columns)} — each segment matched within itself; n: baseline · treatment; "
+            "p adjusted across metrics × segments")
+
+
+def breakdown_cells(report: Report) -> list[tuple[str, ...]]:
+    """Per segment and metric: the comparison within the segment (unavailable ones with a dash)."""
+    rows = []
+    for result in report.breakdown:
+        head = (result.segment.partition("=")[2], result.label)
+        if result.status is Status.UNAVAILABLE:
+            rows.append((*head, "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict]))
+            continue
+        rows.append((*head, f"{fmt.number(result.n['baseline'])} · {fmt.number(result.n['treatment'])}",
+                     f"{fmt.value(result.baseline, result.unit)} · {fmt.value(result.treatment, result.unit)}",
+                     f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}",
+                     fmt.relative(result.delta_relative), fmt.p_value(result.p_adjusted),
+                     fmt.VERDICT_SYMBOLS[result.verdict]))
+    return rows
 
 
 def cohort_cells(report: Report) -> list[tuple[str, ...]]:
@@ -108,10 +134,31 @@ def matching_alerts(report: Report) -> list[str]:
     return alerts
 
 
+INTERVALS = {"percentile": "bootstrap percentile", "bca": "bootstrap BCa"}
+
+
 def settings_line(report: Report) -> str:
     settings = report.settings
-    return (f"{settings.confidence:.0%} intervals · {settings.ci} ({fmt.number(settings.replicates)} replicates, "
-            f"seed {settings.seed}) · p adjusted: {settings.correction}")
+    bootstrap = f"{INTERVALS[settings.interval]}, {fmt.number(settings.replicates)} replicates, seed {settings.seed}"
+    if settings.ci == "analytic":
+        method = "analytic" + (f" († {bootstrap})" if _fallbacks(report) else "")
+    else:
+        method = bootstrap
+    return f"{settings.confidence:.0%} intervals · {method} · p adjusted: {settings.correction}"
+
+
+def _fallbacks(report: Report) -> bool:
+    """Whether an analytic report has metrics whose interval came from the bootstrap."""
+    return report.settings.ci == "analytic" and any(result.method == "bootstrap" and result.status is Status.OK
+                                                    for result in report.results)
+
+
+def metrics_legend(report: Report) -> str:
+    legend = ("★ primary metric · ▲ better  ▼ worse  ○ inconclusive  – unavailable (verdicts use adjusted p) · "
+              "MDE: relative effect detectable with 80% power")
+    if _fallbacks(report):
+        legend += "\n† no analytic form: the bootstrap's interval"
+    return legend
 
 
 def buildup_title(result: MetricResult) -> str:

@@ -58,11 +58,18 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
         console.print()
 
     metrics = _table(f"Metrics — {rows.settings_line(report)}", rows.METRIC_HEADER, 1)
-    for result in report.results:
+    for result in report.overall:
         cells = rows.metric_cells(report, result)
         metrics.add_row(*cells[:-1], Text(cells[-1], style=VERDICT_STYLES[result.verdict]))
     console.print(metrics)
-    console.print("★ primary metric · ▲ better  ▼ worse  ○ inconclusive  – unavailable (verdicts use adjusted p)")
+    console.print(rows.metrics_legend(report))
+
+    if report.breakdown:
+        console.print()
+        breakdown = _table(rows.breakdown_title(report), rows.BREAKDOWN_HEADER, 2)
+        for result, cells in zip(report.breakdown, rows.breakdown_cells(report)):
+            breakdown.add_row(*cells[:-1], Text(cells[-1], style=VERDICT_STYLES[result.verdict]))
+        console.print(breakdown)
 
     if report.funnel:
         console.print()
