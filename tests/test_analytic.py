@@ -170,3 +170,27 @@ def test_minimum_detectable_effect_by_hand():
     assert power_to_detect(0.2801585, 0.1, 0.95) == pytest.approx(0.80 + stats.norm.cdf(-2.801585 - 1.959964),
                                                                     rel=1e-6)
     assert power_to_detect(0.0, 0.1, 0.95) == pytest.approx(0.05)
+
+
+ANALYTIC = {"ltv:earned", "retention", "nrr", "grr", "cac", "cost_per", "conversion", "early_churn"}
+
+
+@pytest.mark.parametrize("name", ["onboarding-v2", "orchestrated-journey"])
+def test_analytic_and_bootstrap_widths_agree_on_the_demo(name):
+    """Acceptance (SPEC §7): on the demo experiments every analytic interval is within 10% of the
+    bootstrap's width (2,000 replicates; metrics without an analytic form left out)."""
+    from cohortlab.report.build import Overrides, run
+
+    config, _ = load_config(ROOT / "configs" / "cohortlab.yaml")
+    experiment, _ = load_experiment(ROOT / "experiments" / f"{name}.yaml")
+    kept = [request for request in experiment.metrics
+            if request.metric in ANALYTIC or f"{request.metric}:{request.params.get('basis')}" in ANALYTIC]
+    experiment = experiment.model_copy(update={"metrics": kept, "primary": None})
+    bootstrap = run(experiment, config, overrides=Overrides(replicates=2000))
+    analytic = run(experiment, config, overrides=Overrides(ci="analytic"))
+    assert len(analytic.results) == {"onboarding-v2": 4, "orchestrated-journey": 5}[name]
+    for resampled, linearized in zip(bootstrap.results, analytic.results):
+        assert linearized.method == "analytic"
+        ratio = (linearized.ci[1] - linearized.ci[0]) / (resampled.ci[1] - resampled.ci[0])
+        assert 0.9 <= ratio <= 1.1, (linearized.label, ratio)
+        assert linearized.delta == pytest.approx(resampled.delta, rel=1e-9)
