@@ -39,7 +39,8 @@ def test_ratio_of_sums_by_hand():
 
 def test_stratified_variance_by_hand():
     """Groups {a: 1, 2, 6} and {b: 4, 4}: group a's deviations from its mean 3 are (−2, −1, 3), Σ² = 14,
-    times 3/2 = 21; group b has no spread. Unstratified, the mean is 3.4: deviations (−2.4, −1.4, 2.6, 0.6, 0.6), Σ² = 15.2, times 5/4 = 19."""
+    times 3/2 = 21; group b has no spread. Unstratified, the mean is 3.4: deviations
+    (−2.4, −1.4, 2.6, 0.6, 0.6), Σ² = 15.2, times 5/4 = 19."""
     influence = np.array([1.0, 2.0, 6.0, 4.0, 4.0])
     assert stratified_variance(influence, np.array([0, 0, 0, 1, 1])) == pytest.approx(21.0)
     assert stratified_variance(influence) == pytest.approx(19.0)

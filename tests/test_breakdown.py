@@ -25,7 +25,8 @@ def _experiment(where: str = "", breakdown: list[str] | None = None) -> Experime
     return Experiment.model_validate({
         "name": "nurture", "metrics": METRICS, "breakdown": breakdown or [],
         "match": {"method": "exact", "on": ["segment", "channel"]},
-        "treatment": {"where": f"journey = 'orchestrated'{where}", "entered": {"from": "2025-10-01", "to": "2026-03-31"}},
+        "treatment": {"where": f"journey = 'orchestrated'{where}",
+                      "entered": {"from": "2025-10-01", "to": "2026-03-31"}},
         "baseline": {"where": f"journey = 'standard'{where}", "entered": {"from": "2025-04-01", "to": "2025-09-30"}},
     })
 
@@ -78,9 +79,10 @@ def test_a_segment_without_baseline_support_is_unavailable_not_an_error(config):
 
 def test_validate_checks_breakdown_columns(project):
     tables = {"accounts": [{"account_id": "a", "created_at": "2025-01-01", "tier": "gold"}]}
+    january = {"from": "2025-01-01", "to": "2025-01-31"}
     path = project(tables, {"name": "e", "metrics": ["cac"], "breakdown": ["tier", "teir"],
-                            "treatment": {"where": "tier = 'gold'", "entered": {"from": "2025-01-01", "to": "2025-01-31"}},
-                            "baseline": {"where": "tier = 'lead'", "entered": {"from": "2025-01-01", "to": "2025-01-31"}}})
+                            "treatment": {"where": "tier = 'gold'", "entered": january},
+                            "baseline": {"where": "tier = 'lead'", "entered": january}})
     findings = [finding for finding in validate([path]).findings if finding.code is Check.UNKNOWN_COLUMN]
     assert [(finding.path, finding.message) for finding in findings] == [
         ("$.breakdown[1]", "breakdown: unknown column 'teir' in accounts")]
