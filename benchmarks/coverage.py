@@ -412,6 +412,8 @@ def check_truth(accounts: int = 1_000_000) -> None:
 
 @dataclass(frozen=True)
 class Task:
+    """One simulation to run: its data come from the seed (scenario, simulation), its bootstrap from simulation."""
+
     scenario: str
     simulation: int
     accounts: int
@@ -456,6 +458,8 @@ class Study:
 
 def run(scenario: str, simulations: int, replicates: int, accounts: int, methods: tuple[str, ...] = tuple(METHODS),
         metrics: tuple[str, ...] = tuple(METRICS), jobs: int = 1, first_seed: int = 0) -> Study:
+    """Simulations first_seed, first_seed + 1, … of ``scenario``, in ``jobs`` processes (the same results for any
+    number)."""
     tasks = [Task(scenario, simulation, accounts, replicates, methods, metrics)
              for simulation in range(first_seed, first_seed + simulations)]
     if jobs > 1:
