@@ -8,13 +8,11 @@ still does where the segment changes nothing (retention).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from scipy import stats
+
+from studies import load_study
 
 SIMULATIONS = 30
 REPLICATES = 100
@@ -23,16 +21,7 @@ ACCOUNTS = 1500
 COVERED = 23
 
 
-def _study():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "coverage.py"
-    spec = importlib.util.spec_from_file_location("coverage_study", path)
-    study = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = study  # its dataclasses look their module up there
-    spec.loader.exec_module(study)
-    return study
-
-
-study = _study()
+study = load_study("coverage.py", "coverage_study")
 
 
 @pytest.fixture(scope="module")

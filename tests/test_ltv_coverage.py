@@ -8,27 +8,16 @@ is itself checked against an uncensored Monte Carlo of the generator.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+
+from studies import load_study
 
 SIMULATIONS = 40
 REPLICATES = 200
 
 
-def _study():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "ltv_coverage.py"
-    spec = importlib.util.spec_from_file_location("ltv_coverage", path)
-    study = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = study  # its dataclasses look their module up there
-    spec.loader.exec_module(study)
-    return study
-
-
-study = _study()
+study = load_study("ltv_coverage.py", "ltv_coverage")
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from cohortlab.report.build import compare
+from studies import load_study
 
 TRUE_EFFECT = -100.0
 N = 3000
@@ -115,13 +116,7 @@ def test_small_coverage_study():
     matching with replacement are nearly unbiased and cover it in at least 85% of them; coarsened exact and
     1:1 matching without replacement leave some bias (the full study measures it) but remove at least 85% of
     the naive comparison's."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "matching_coverage.py"
-    spec = importlib.util.spec_from_file_location("matching_coverage", path)
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
+    study = load_study("matching_coverage.py", "matching_coverage")
     unbiased = ["propensity odds weighting", "propensity 1:2 with replacement, caliper 0.2"]
     reduced = ["cem: segment, x in 8 quantile bins", "propensity 1:1, caliper 0.2"]
     methods = ["none (naive)", *unbiased, *reduced]

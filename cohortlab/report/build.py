@@ -32,7 +32,7 @@ from cohortlab.spec.cohorts import CohortFilter, cohort_filters
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.yamlio import LoadedYaml
-from cohortlab.stats.analytic import Estimate, normal_comparison, stratified_variance
+from cohortlab.stats.analytic import Estimate, linearized_estimate, normal_comparison
 from cohortlab.stats.bootstrap import jackknife_counts, replicate_counts
 from cohortlab.stats.inference import Comparison, adjust_p_values, bootstrap_comparison, verdict
 from cohortlab.stats.power import minimum_detectable_effect
@@ -265,10 +265,7 @@ def _analytic_estimate(metric: Metric, inputs: Inputs, weights: np.ndarray, grou
     linearized = metric.influence(inputs, weights)
     if linearized is None:
         return None
-    value, influence = linearized
-    if np.count_nonzero(weights) < 2:
-        return Estimate(value, float("nan"))
-    return Estimate(value, stratified_variance(influence, groups))
+    return linearized_estimate(*linearized, weights, groups)
 
 
 FUNNEL_METRICS = ("cac", "cost_per", "conversion", "velocity")

@@ -89,14 +89,21 @@ def stratified_variance(influence: np.ndarray, groups: np.ndarray | None = None)
     return float(factor @ squares)
 
 
-def ratio_estimate(y: np.ndarray, x: np.ndarray, weights: np.ndarray, groups: np.ndarray | None = None
-                   ) -> Estimate:
-    """Σ w·y / Σ w·x and its linearization variance."""
-    value, influence = ratio_influence(np.asarray(y, dtype=float), np.asarray(x, dtype=float),
-                                       np.asarray(weights, dtype=float))
+def linearized_estimate(value: float, influence: np.ndarray, weights: np.ndarray, groups: np.ndarray | None = None
+                        ) -> Estimate:
+    """An estimate with its stratified linearization variance; NaN variance when fewer than two accounts
+    carry weight."""
     if np.count_nonzero(weights) < 2:
         return Estimate(value, float("nan"))
     return Estimate(value, stratified_variance(influence, groups))
+
+
+def ratio_estimate(y: np.ndarray, x: np.ndarray, weights: np.ndarray, groups: np.ndarray | None = None
+                   ) -> Estimate:
+    """Σ w·y / Σ w·x and its linearization variance."""
+    weights = np.asarray(weights, dtype=float)
+    value, influence = ratio_influence(np.asarray(y, dtype=float), np.asarray(x, dtype=float), weights)
+    return linearized_estimate(value, influence, weights, groups)
 
 
 def normal_comparison(treatment: Estimate, baseline: Estimate, confidence: float) -> Comparison:
