@@ -78,6 +78,7 @@ from scipy import stats  # noqa: E402
 from scipy.special import betaln  # noqa: E402
 
 from cohortlab.codes import Status  # noqa: E402
+from cohortlab.data.demo_truth import payback_of  # noqa: E402
 from cohortlab.data.panel import CostSource, Panel, last_complete_month  # noqa: E402
 from cohortlab.match import match  # noqa: E402
 from cohortlab.metrics.acquisition import CAC, CostPer  # noqa: E402
@@ -289,16 +290,6 @@ def survival(generator: Generator, months: np.ndarray | int) -> np.ndarray:
 
 def discount(months: int) -> np.ndarray:
     return (1.0 + DISCOUNT_RATE) ** (-np.arange(months) / 12.0)
-
-
-def payback_of(curve: np.ndarray, cac: float) -> float:
-    """The fractional month at which the cumulative ``curve`` reaches ``cac`` (linear within a month)."""
-    total = 0.0
-    for month, value in enumerate(curve):
-        if total + value >= cac:
-            return month + (cac - total) / value
-        total += value
-    return float("nan")
 
 
 def crossing(curve: np.ndarray, level: float) -> float:

@@ -45,6 +45,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import betaln
 
+from cohortlab.data.demo_truth import payback_of
 from cohortlab.data.panel import CostSource, Panel, last_complete_month
 from cohortlab.metrics.acquisition import CAC
 from cohortlab.metrics.base import Metric, MetricContext, Unavailable
@@ -123,16 +124,6 @@ def margin_curve(cohort: Cohort, months: int) -> np.ndarray:
 
 def discount(months: int) -> np.ndarray:
     return (1.0 + DISCOUNT_RATE) ** (-np.arange(months) / 12.0)
-
-
-def payback_of(curve: np.ndarray, cac: float) -> float:
-    """The fractional month at which the cumulative ``curve`` reaches ``cac`` (linear within a month)."""
-    total = 0.0
-    for month, value in enumerate(curve):
-        if total + value >= cac:
-            return month + (cac - total) / value
-        total += value
-    return float("nan")
 
 
 def median_days(cohort: Cohort) -> float:

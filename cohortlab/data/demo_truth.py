@@ -70,7 +70,7 @@ class Truth:
         return self.effect / abs(self.counterfactual)
 
 
-def _payback(monthly: np.ndarray, cac: float) -> float:
+def payback_of(monthly: np.ndarray, cac: float) -> float:
     """The fractional month at which the cumulative monthly margin reaches ``cac`` (NaN if it never does)."""
     total = 0.0
     for month, margin in enumerate(monthly):
@@ -136,7 +136,7 @@ def _metrics(people: demo.Entrants, funnel: demo.FunnelDraws, revenue: demo.Reve
         "ltv:earned:12": margin_by_month[:12] @ discount[:12],
         "ltv:modeled:36": ltv,
         "ltv_cac": ltv / cac,
-        "payback": _payback(margin_by_month, cac),
+        "payback": payback_of(margin_by_month, cac),
         "retention:3": retention,
         "early_churn:3": 1.0 - retention,
         "nrr:12": (won @ paths[:, 12]) / (won @ paths[:, 0]),
