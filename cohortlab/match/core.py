@@ -36,6 +36,11 @@ class Matching(ABC):
     def replicate_weights(self, counts: np.ndarray) -> np.ndarray:
         """Matching weights for each row of ``counts`` (replicates × accounts, resampling counts)."""
 
+    def bootstrap_weights(self, counts: np.ndarray) -> np.ndarray:
+        """``replicate_weights`` for counts drawn within ``groups``, each group resampled to its own size (as
+        :func:`cohortlab.stats.bootstrap.replicate_counts` draws them); a method may use that to save work."""
+        return self.replicate_weights(counts)
+
     def weights(self) -> np.ndarray:
         """The point-estimate weights (every account counted once)."""
         return self.replicate_weights(np.ones((1, len(self.treated))))[0]

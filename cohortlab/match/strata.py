@@ -17,6 +17,7 @@ account's stratum fixed across replicates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -32,6 +33,15 @@ class StrataMatching(Matching):
     @property
     def n_strata(self) -> int:
         return len(self.labels)
+
+    @cached_property
+    def point_weights(self) -> np.ndarray:
+        return self.weights()
+
+    def bootstrap_weights(self, counts: np.ndarray) -> np.ndarray:
+        """The groups are the (stratum, side) cells, so resampling within them keeps every stratum's
+        treated and baseline totals: each account's factor is the point estimate's."""
+        return np.multiply(counts, self.point_weights, dtype=float)
 
     def replicate_weights(self, counts: np.ndarray) -> np.ndarray:
         counts = np.asarray(counts, dtype=float)

@@ -32,15 +32,28 @@ def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], treated: np.n
     """
     sides = {"treatment": treated, "baseline": ~treated}
     split = {key: {side: inputs.take(mask) for side, mask in sides.items()} for key, (_, inputs) in metrics.items()}
+    columns = {side: _columns(mask) for side, mask in sides.items()}
     estimates: dict[str, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides} for key in metrics}
     done = 0
     for chunk in counts:
         weights = reweight(chunk)
+        # each cohort's columns once per chunk (a view when its rows are contiguous), shared by every metric
+        blocks = {side: weights[:, index] if isinstance(index, slice) else np.take(weights, index, axis=1)
+                  for side, index in columns.items()}
         for key, (metric, _) in metrics.items():
-            for side, mask in sides.items():
-                estimates[key][side].append(metric.estimate(split[key][side], weights[:, mask]))
+            for side in sides:
+                estimates[key][side].append(metric.estimate(split[key][side], blocks[side]))
         done += len(chunk)
         if progress:
             progress(done, total)
     return {key: Replicates(np.concatenate(sides_["treatment"]), np.concatenate(sides_["baseline"]))
             for key, sides_ in estimates.items()}
+
+
+def _columns(mask: np.ndarray) -> slice | np.ndarray:
+    """The rows of ``mask`` as a slice when they are contiguous (the panel puts treatment rows first), else
+    as indices."""
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows

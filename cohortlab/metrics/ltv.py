@@ -28,7 +28,7 @@ from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, r
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
-from cohortlab.stats.survival import one_hot, weighted_counts
+from cohortlab.stats.survival import code_totals
 
 # a modeled LTV is flagged when more than this share of it is extrapolated, or driven by expansion
 EXTRAPOLATED_ALERT = 0.5
@@ -98,8 +98,8 @@ def observed_tenure(inputs: Inputs) -> int:
 
 def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
     width = inputs.extra["periods"]
-    churned = weighted_counts(weights, one_hot(inputs.arrays["churn_period"], width))
-    survived = weighted_counts(weights, one_hot(inputs.arrays["renewals"], width))
+    churned = code_totals(weights, inputs.arrays["churn_period"], width)
+    survived = code_totals(weights, inputs.arrays["renewals"], width)
     return fit_sbg_counts(churned, survived)
 
 

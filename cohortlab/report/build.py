@@ -247,7 +247,7 @@ def _comparisons(prepared: dict[str, tuple[Metric, Inputs]], treated: np.ndarray
         return comparisons
     # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
     counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
-    replicates = estimate_replicates(resampled, treated, matching.replicate_weights, counts, settings.replicates + 1,
+    replicates = estimate_replicates(resampled, treated, matching.bootstrap_weights, counts, settings.replicates + 1,
                                      progress)
     left_out = {}
     if settings.interval == "bca":

@@ -38,11 +38,19 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(chunks)):
         rng = np.random.default_rng(child)
         rows = min(chunk_size, replicates - index * chunk_size)
-        counts = np.zeros((rows, len(cohort)))
+        counts = np.empty((rows, len(cohort)))
         for members in groups:
-            size = len(members)
-            counts[:, members] = rng.multinomial(size, np.full(size, 1.0 / size), size=rows)
+            counts[:, members] = resample_counts(rng, len(members), rows)
         yield counts
+
+
+def resample_counts(rng: np.random.Generator, size: int, rows: int) -> np.ndarray:
+    """``rows`` draws of ``size`` members with replacement from ``size``, as counts (rows × size): each row
+    multinomial(size, uniform). Drawn as indices and counted with one bincount, several times faster than
+    ``rng.multinomial`` over a uniform vector of a large group."""
+    picks = rng.integers(0, size, size=(rows, size))
+    picks += (np.arange(rows) * size)[:, None]
+    return np.bincount(picks.ravel(), minlength=rows * size).reshape(rows, size)
 
 
 JACKKNIFE_BLOCKS = 100

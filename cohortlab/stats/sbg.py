@@ -194,8 +194,12 @@ def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 
             accepted |= good
             size = np.where(accepted, size, size / 2)
         moved = np.hypot(new_u - u[index], new_v - v[index])
+        gained = new_ll - current[index]
         u[index], v[index], current[index] = new_u, new_v, new_ll
-        done = (np.hypot(g_u, g_v) / scale[index] < 1e-9) | (moved < 1e-9) | ~accepted
+        # done: at a stationary point, not moving, or no step up the likelihood beyond rounding (along the
+        # ridge to the geometric limit the likelihood is flat to 12 digits long before the bound)
+        flat = gained <= 1e-12 * np.abs(new_ll)
+        done = (np.hypot(g_u, g_v) / scale[index] < 1e-9) | (moved < 1e-9) | ~accepted | flat
         active[index[done]] = False
     _, g_u, g_v, *_ = terms(u, v, everyone, True)
     at_bound = (np.abs(u) >= LOG_BOUND) | (np.abs(v) >= LOG_BOUND)

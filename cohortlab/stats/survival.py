@@ -59,17 +59,22 @@ def greenwood(events: np.ndarray, at_risk: np.ndarray, confidence: float) -> tup
     return (survival, standard_error, float(low), float(high))
 
 
-def one_hot(codes: np.ndarray, width: int):
-    """A sparse (accounts × width) indicator with a 1 at each account's code; a negative code is a zero row."""
-    from scipy import sparse
+def code_totals(weights: np.ndarray, codes: np.ndarray, width: int) -> np.ndarray:
+    """Per row of ``weights`` (replicates × accounts), the total weight of the accounts with each code
+    0..width−1 (replicates × width); accounts with a negative code count nowhere.
 
+    The accounts with a code are gathered once in code order and summed in runs, so the cost is one pass
+    over their columns of ``weights``, whatever the width.
+    """
+    weights = np.atleast_2d(weights)
     rows = np.flatnonzero(codes >= 0)
-    return sparse.csr_matrix((np.ones(len(rows)), (rows, codes[rows])), shape=(len(codes), width))
-
-
-def weighted_counts(weights: np.ndarray, indicator) -> np.ndarray:
-    """``weights @ indicator`` for dense weights (replicates × accounts) and a sparse indicator."""
-    return np.asarray((indicator.T @ weights.T).T)
+    order = rows[np.argsort(codes[rows], kind="stable")]
+    ordered = codes[order]
+    totals = np.zeros((weights.shape[0], width))
+    if len(order):
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        totals[:, ordered[starts]] = np.add.reduceat(np.take(weights, order, axis=1), starts, axis=1)
+    return totals
 
 
 def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
@@ -97,8 +102,7 @@ def coded_survival(event: np.ndarray, censored: np.ndarray, width: int, weights:
     """Kaplan–Meier survival after each of ``width`` sorted times, per row of ``weights`` (replicates ×
     accounts), from each account's time code: ``event`` where it had the event, ``censored`` where it was
     censored (−1 otherwise)."""
-    return survival_curve(weighted_counts(weights, one_hot(event, width)),
-                          weighted_counts(weights, one_hot(censored, width)))
+    return survival_curve(code_totals(weights, event, width), code_totals(weights, censored, width))
 
 
 def median_time(times: np.ndarray, survival: np.ndarray, level: float | np.ndarray = 0.5) -> np.ndarray:
