@@ -63,6 +63,15 @@ class Panel:
     milestone_names: tuple[str, ...] = ()  # every milestone in the data
     cost_by_channel: dict[str, np.ndarray] = field(default_factory=dict)  # cost divided by the attribution model
     window_days: int | None = None  # the journey's conversion window (days after entry), if any
+    # per-panel memo of derived per-account inputs that several metrics share (see Panel.derived)
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: tuple, compute):
+        """``compute()``, once per panel and key: inputs derived from the panel that several metrics share
+        (modeled LTV, LTV:CAC and payback read the same value-curve arrays)."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @property
     def window_elapsed(self) -> np.ndarray:
@@ -86,6 +95,7 @@ class Panel:
             cost=self.cost[rows], cost_by_channel={name: cost[rows] for name, cost in self.cost_by_channel.items()},
             milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
+            memo={},
         )
 
     def stage_index(self, stage: str) -> int:

@@ -50,8 +50,18 @@ class Inputs:
     contributing: np.ndarray  # bool per account: counted in the metric's n
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def take(self, rows: np.ndarray) -> Inputs:
-        return Inputs({name: values[rows] for name, values in self.arrays.items()}, self.contributing[rows], self.extra)
+    def take(self, rows: np.ndarray | slice, shared: dict[int, np.ndarray] | None = None) -> Inputs:
+        """The inputs of ``rows``. With ``shared`` (for one ``rows``), an array that another metric's inputs
+        also hold is taken once, so metrics on the same arrays keep sharing them."""
+        if shared is None:
+            return Inputs({name: values[rows] for name, values in self.arrays.items()}, self.contributing[rows],
+                          self.extra)
+        arrays = {}
+        for name, values in self.arrays.items():
+            if id(values) not in shared:
+                shared[id(values)] = values[rows]
+            arrays[name] = shared[id(values)]
+        return Inputs(arrays, self.contributing[rows], self.extra)
 
     @property
     def count(self) -> int:

@@ -31,14 +31,18 @@ def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], treated: np.n
     ``reweight`` turns a chunk of resampling counts into weights, re-running matching.
     """
     sides = {"treatment": treated, "baseline": ~treated}
-    split = {key: {side: inputs.take(mask) for side, mask in sides.items()} for key, (_, inputs) in metrics.items()}
-    columns = {side: _columns(mask) for side, mask in sides.items()}
+    columns = {side: rows_of(mask) for side, mask in sides.items()}
+    # with contiguous sides, each cohort's inputs are views, not copies
+    # the source arrays stay alive through `metrics`, so the ids keying `shared` cannot be reused meanwhile
+    shared: dict[str, dict[int, np.ndarray]] = {side: {} for side in sides}
+    split = {key: {side: inputs.take(columns[side], shared[side]) for side in sides}
+             for key, (_, inputs) in metrics.items()}
     estimates: dict[str, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides} for key in metrics}
     done = 0
     for chunk in counts:
         weights = reweight(chunk)
         # each cohort's columns once per chunk (a view when its rows are contiguous), shared by every metric
-        blocks = {side: weights[:, index] if isinstance(index, slice) else np.take(weights, index, axis=1)
+        blocks = {side: weights[:, index] if isinstance(index, slice) else weights.T[index].T
                   for side, index in columns.items()}
         for key, (metric, _) in metrics.items():
             for side in sides:
@@ -50,7 +54,7 @@ def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], treated: np.n
             for key, sides_ in estimates.items()}
 
 
-def _columns(mask: np.ndarray) -> slice | np.ndarray:
+def rows_of(mask: np.ndarray) -> slice | np.ndarray:
     """The rows of ``mask`` as a slice when they are contiguous (the panel puts treatment rows first), else
     as indices."""
     rows = np.flatnonzero(mask)

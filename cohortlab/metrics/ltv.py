@@ -55,7 +55,13 @@ def earned_inputs(panel: Panel, months: int) -> dict[str, np.ndarray]:
 
 def modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
     """Per-account inputs of the value curve modeled to ``horizon`` months, shared by modeled LTV, payback and
-    LTV:CAC."""
+    LTV:CAC (computed once per panel, context and horizon)."""
+    # the context is part of the value, so its id stays unique while the entry lives
+    return panel.derived(("modeled_inputs", id(context), horizon),
+                         lambda: (context, _modeled_inputs(panel, context, horizon)))[1]
+
+
+def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
     economics = context.economics
     months = min(horizon, max(int(panel.observed_months.max(initial=0)), 1))
     arrays = earned_inputs(panel, months)
@@ -103,10 +109,45 @@ def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
     return fit_sbg_counts(churned, survived)
 
 
+class _RecentCurves:
+    """The last few value curves, found again by the identity of the weights and input arrays they came from.
+
+    Modeled LTV, LTV:CAC and payback evaluate the same curve on the same weights (one bootstrap chunk's
+    block of a cohort, shared with the same input arrays): the renewal model is fitted once for all three.
+    An entry holds its weights and arrays, so their ids cannot be reused while it lives.
+    """
+
+    SIZE = 4
+
+    def __init__(self):
+        self.entries: list[tuple[tuple, tuple, Curve]] = []
+
+    def get(self, key: tuple, objects: tuple, compute) -> Curve:
+        for entry_key, entry_objects, curve in self.entries:
+            if entry_key == key and all(a is b for a, b in zip(entry_objects, objects)):
+                return curve
+        curve = compute()
+        self.entries = [(key, objects, curve), *self.entries[:self.SIZE - 1]]
+        return curve
+
+
+_RECENT = _RecentCurves()
+
+
 def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,
                 fits: SBGFits | None = None) -> Curve:
     """The per-customer curve of ``value`` (margin, revenue or kept_margin) to the horizon, for each row of
     ``weights``; ``expansion`` False leaves out the configured expansion rate."""
+    if fits is not None:
+        return _value_curve(inputs, weights, value, expansion, fits)
+    arrays, extra = inputs.arrays, inputs.extra
+    objects = (weights, arrays[value], arrays["observed"], arrays["churn_period"], arrays["renewals"])
+    key = (value, expansion, extra["horizon"], extra["period"], extra["periods"], extra["expansion"],
+           extra["min_cohort"])
+    return _RECENT.get(key, objects, lambda: _value_curve(inputs, weights, value, expansion, None))
+
+
+def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: bool, fits: SBGFits | None) -> Curve:
     extra = inputs.extra
     horizon, period = extra["horizon"], extra["period"]
     limit = min(observed_tenure(inputs), horizon)

@@ -23,7 +23,7 @@ from cohortlab.match.core import factorize
 from cohortlab.match.balance import balance_table
 from cohortlab.metrics.acquisition import CostPer, CostPerParams
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
-from cohortlab.metrics.estimation import estimate_replicates
+from cohortlab.metrics.estimation import estimate_replicates, rows_of
 from cohortlab.metrics.funnel import Conversion, StepParams
 from cohortlab.metrics.registry import resolve_all
 from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, FunnelStage, MatchingSummary,
@@ -179,13 +179,14 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
     prepared: dict[str, tuple[Metric, Inputs]] = {}
     unavailable: dict[str, str] = {}
     empty = _empty_cohort(treated, weights)
+    sides = {"treatment": rows_of(treated), "baseline": rows_of(~treated)}  # slices: views, not copies
     for metric in metrics:
         inputs = metric.prepare(panel, context)
         if not isinstance(inputs, Unavailable):
             if empty:
                 inputs = Unavailable(empty)
             else:
-                inputs = metric.availability(inputs.take(treated), inputs.take(~treated), context) or inputs
+                inputs = metric.availability(*(inputs.take(rows) for rows in sides.values()), context) or inputs
         if isinstance(inputs, Unavailable):
             unavailable[metric.key] = inputs.reason
         else:
@@ -206,8 +207,7 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
                 f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}")))
             continue
-        sides = {"treatment": treated, "baseline": ~treated}
-        details = {side: metric.details(inputs.take(mask), weights[mask]) for side, mask in sides.items()}
+        details = {side: metric.details(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
         warnings += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
         if comparison.undefined:
             details["undefined_replicates"] = comparison.undefined
@@ -215,7 +215,8 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
             warnings.append(ReportWarning(str(WarningCode.DEGENERATE_REPLICATES), (
                 f"{metric.label}: undefined in {comparison.undefined:,} of {total:,} bootstrap replicates "
                 f"({comparison.undefined / total:.1%}; {metric.undefined_meaning}); its interval uses the rest")))
-        contributing = {side: inputs.contributing & mask & (weights > 0) for side, mask in sides.items()}
+        contributing = {side: inputs.contributing & mask & (weights > 0)
+                        for side, mask in (("treatment", treated), ("baseline", ~treated))}
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
@@ -234,12 +235,12 @@ def _comparisons(prepared: dict[str, tuple[Metric, Inputs]], treated: np.ndarray
                  ) -> dict[str, tuple[Comparison, str]]:
     """Each prepared metric's comparison and the method that made it: analytic where asked for and the metric
     has an analytic form, else the bootstrap (percentile or BCa intervals)."""
-    sides = {"treatment": treated, "baseline": ~treated}
+    sides = {"treatment": rows_of(treated), "baseline": rows_of(~treated)}
     comparisons: dict[str, tuple[Comparison, str]] = {}
     if settings.ci == "analytic":
         for key, (metric, inputs) in prepared.items():
-            estimates = [_analytic_estimate(metric, inputs.take(mask), weights[mask], matching.groups[mask])
-                         for mask in sides.values()]
+            estimates = [_analytic_estimate(metric, inputs.take(rows), weights[rows], matching.groups[rows])
+                         for rows in sides.values()]
             if None not in estimates:
                 comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
     resampled = {key: item for key, item in prepared.items() if key not in comparisons}

@@ -28,6 +28,9 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
                      ) -> Iterator[np.ndarray]:
     """Yield count matrices (rows × accounts): first one row of ones (the point estimate), then the replicates.
 
+    The replicates' matrices are column-major (each account's counts contiguous): metrics gather accounts,
+    not replicates, and a sparse indicator times the transpose then reads it without a copy.
+
     ``cohort`` labels each account's resampling group (e.g. treated or not).
     """
     cohort = np.asarray(cohort)
@@ -38,19 +41,20 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(chunks)):
         rng = np.random.default_rng(child)
         rows = min(chunk_size, replicates - index * chunk_size)
-        counts = np.empty((rows, len(cohort)))
+        by_account = np.empty((len(cohort), rows))
         for members in groups:
-            counts[:, members] = resample_counts(rng, len(members), rows)
-        yield counts
+            by_account[members] = resample_counts(rng, len(members), rows)
+        yield by_account.T
 
 
 def resample_counts(rng: np.random.Generator, size: int, rows: int) -> np.ndarray:
-    """``rows`` draws of ``size`` members with replacement from ``size``, as counts (rows × size): each row
-    multinomial(size, uniform). Drawn as indices and counted with one bincount, several times faster than
-    ``rng.multinomial`` over a uniform vector of a large group."""
-    picks = rng.integers(0, size, size=(rows, size))
-    picks += (np.arange(rows) * size)[:, None]
-    return np.bincount(picks.ravel(), minlength=rows * size).reshape(rows, size)
+    """``rows`` resamples of ``size`` members drawn with replacement, as counts (size × rows: a column per
+    resample, each multinomial(size, uniform)). Drawn as indices and counted with one bincount, several times
+    faster than ``rng.multinomial`` over a uniform vector of a large group."""
+    picks = rng.integers(0, size, size=(size, rows))
+    picks *= rows
+    picks += np.arange(rows)[None, :]
+    return np.bincount(picks.ravel(), minlength=size * rows).reshape(size, rows)
 
 
 JACKKNIFE_BLOCKS = 100

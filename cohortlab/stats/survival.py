@@ -63,18 +63,15 @@ def code_totals(weights: np.ndarray, codes: np.ndarray, width: int) -> np.ndarra
     """Per row of ``weights`` (replicates × accounts), the total weight of the accounts with each code
     0..width−1 (replicates × width); accounts with a negative code count nowhere.
 
-    The accounts with a code are gathered once in code order and summed in runs, so the cost is one pass
-    over their columns of ``weights``, whatever the width.
+    A sparse (width × accounts) indicator times the transposed weights: the cost is one read of the coded
+    accounts' weights, and none of the copy when ``weights`` is column-major (as bootstrap chunks are).
     """
+    from scipy import sparse
+
     weights = np.atleast_2d(weights)
     rows = np.flatnonzero(codes >= 0)
-    order = rows[np.argsort(codes[rows], kind="stable")]
-    ordered = codes[order]
-    totals = np.zeros((weights.shape[0], width))
-    if len(order):
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        totals[:, ordered[starts]] = np.add.reduceat(np.take(weights, order, axis=1), starts, axis=1)
-    return totals
+    indicator = sparse.csr_matrix((np.ones(len(rows)), (codes[rows], rows)), shape=(width, weights.shape[1]))
+    return np.asarray(indicator @ weights.T).T
 
 
 def survival_curve(events: np.ndarray, censored: np.ndarray) -> np.ndarray:
