@@ -239,13 +239,14 @@ def estimate(panel: Panel, replicates: int, seed: int) -> dict[str, tuple[float,
         if isinstance(inputs, Unavailable):
             missing.append(key)
             continue
-        sides = inputs.take(treated), inputs.take(~treated)
-        if metric.availability(*sides, CONTEXT) is not None:
+        rows = {"treatment": np.flatnonzero(treated), "baseline": np.flatnonzero(~treated)}
+        sides = {side: (inputs.take(index), index) for side, index in rows.items()}
+        if metric.availability(sides["treatment"][0], sides["baseline"][0], CONTEXT) is not None:
             missing.append(key)
             continue
-        prepared[key] = (metric, inputs)
+        prepared[key] = (metric, sides)
     counts = replicate_counts(treated.astype(int), replicates, seed)
-    estimates = estimate_replicates(prepared, treated, lambda chunk: chunk, counts, replicates + 1)
+    estimates = estimate_replicates(prepared, lambda chunk: chunk, counts, replicates + 1)
     results = {key: (float("nan"), (float("nan"), float("nan")), float("nan")) for key in missing}
     for key, values in estimates.items():
         comparison = bootstrap_comparison(values.baseline, values.treatment, 0.95)

@@ -41,6 +41,11 @@ class Matching(ABC):
         :func:`cohortlab.stats.bootstrap.replicate_counts` draws them); a method may use that to save work."""
         return self.replicate_weights(counts)
 
+    def restricts_to(self, other: Matching, rows: np.ndarray) -> bool:
+        """Whether ``other`` (a matching of this panel's ``rows``) is this matching restricted to them, in
+        the bootstrap too: then this matching's replicates, restricted to the rows, are draws of ``other``'s."""
+        return False
+
     def weights(self) -> np.ndarray:
         """The point-estimate weights (every account counted once)."""
         return self.replicate_weights(np.ones((1, len(self.treated))))[0]

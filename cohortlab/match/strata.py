@@ -43,6 +43,22 @@ class StrataMatching(Matching):
         treated and baseline totals: each account's factor is the point estimate's."""
         return np.multiply(counts, self.point_weights, dtype=float)
 
+    def restricts_to(self, other: Matching, rows: np.ndarray) -> bool:
+        """True when the rows hold whole groups, ``other`` has the same groups (the same partition of the rows)
+        and the same point weights: a breakdown column that ``on`` matches exactly splits the strata without
+        changing them."""
+        if not isinstance(other, StrataMatching) or other.method != self.method or len(rows) != len(other.groups):
+            return False
+        if not np.array_equal(self.point_weights[rows], other.point_weights):
+            return False
+        mine, theirs = self.groups[rows], other.groups
+        sizes = np.bincount(self.groups)
+        inside = np.bincount(mine, minlength=len(sizes))
+        if np.any((inside > 0) & (inside < sizes)):  # a group with members outside the rows
+            return False
+        pairs = np.unique(mine * (int(theirs.max(initial=0)) + 1) + theirs).size
+        return pairs == np.unique(mine).size == np.unique(theirs).size
+
     def replicate_weights(self, counts: np.ndarray) -> np.ndarray:
         counts = np.asarray(counts, dtype=float)
         if self.method == "none" or counts.shape[1] == 0:

@@ -2,12 +2,13 @@
 
 One pass over the replicate chunks: each chunk's resampling counts become matching
 weights (matching re-run per replicate), and each metric estimates both cohorts
-from its slice of the weight matrix.
+from its columns of the weight matrix (the experiment's cohorts, or a breakdown
+segment's that shares the replicates).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,35 +24,35 @@ class Replicates:
     baseline: np.ndarray
 
 
-def estimate_replicates(metrics: dict[str, tuple[Metric, Inputs]], treated: np.ndarray,
-                        reweight: Callable[[np.ndarray], np.ndarray], counts: Iterable[np.ndarray], total: int,
-                        progress: Callable[[int, int], None] | None = None) -> dict[str, Replicates]:
-    """Run ``metrics`` (key → (metric, inputs over all panel rows)) over the count chunks.
+Sides = dict[str, tuple[Inputs, "slice | np.ndarray"]]  # cohort -> its inputs and its columns of the weights
 
-    ``reweight`` turns a chunk of resampling counts into weights, re-running matching.
+
+def estimate_replicates(entries: dict[Hashable, tuple[Metric, Sides]],
+                        reweight: Callable[[np.ndarray], np.ndarray], counts: Iterable[np.ndarray], total: int,
+                        progress: Callable[[int, int], None] | None = None) -> dict[Hashable, Replicates]:
+    """Run every entry (key → (metric, cohort → (its inputs, its columns of the weights))) over the count chunks.
+
+    ``reweight`` turns a chunk of resampling counts into weights, re-running matching. Each distinct set of
+    columns is taken from a chunk's weights once (a view when it is a slice) and shared by every metric on it.
     """
-    sides = {"treatment": treated, "baseline": ~treated}
-    columns = {side: rows_of(mask) for side, mask in sides.items()}
-    # with contiguous sides, each cohort's inputs are views, not copies
-    # the source arrays stay alive through `metrics`, so the ids keying `shared` cannot be reused meanwhile
-    shared: dict[str, dict[int, np.ndarray]] = {side: {} for side in sides}
-    split = {key: {side: inputs.take(columns[side], shared[side]) for side in sides}
-             for key, (_, inputs) in metrics.items()}
-    estimates: dict[str, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides} for key in metrics}
+    estimates: dict[Hashable, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides}
+                                                               for key, (_, sides) in entries.items()}
     done = 0
     for chunk in counts:
         weights = reweight(chunk)
-        # each cohort's columns once per chunk (a view when its rows are contiguous), shared by every metric
-        blocks = {side: weights[:, index] if isinstance(index, slice) else weights.T[index].T
-                  for side, index in columns.items()}
-        for key, (metric, _) in metrics.items():
-            for side in sides:
-                estimates[key][side].append(metric.estimate(split[key][side], blocks[side]))
+        blocks: dict[Hashable, np.ndarray] = {}
+        for key, (metric, sides) in entries.items():
+            for side, (inputs, columns) in sides.items():
+                # the columns stay alive through `entries`, so their ids are not reused meanwhile
+                block = (columns.start, columns.stop) if isinstance(columns, slice) else id(columns)
+                if block not in blocks:
+                    blocks[block] = weights[:, columns] if isinstance(columns, slice) else weights.T[columns].T
+                estimates[key][side].append(metric.estimate(inputs, blocks[block]))
         done += len(chunk)
         if progress:
             progress(done, total)
-    return {key: Replicates(np.concatenate(sides_["treatment"]), np.concatenate(sides_["baseline"]))
-            for key, sides_ in estimates.items()}
+    return {key: Replicates(np.concatenate(sides["treatment"]), np.concatenate(sides["baseline"]))
+            for key, sides in estimates.items()}
 
 
 def rows_of(mask: np.ndarray) -> slice | np.ndarray:

@@ -8,7 +8,7 @@ point estimate and each bootstrap replicate, and turn replicates into conclusion
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,9 +96,9 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
                             config.attribution)
 
-    results, metric_warnings = estimate_metrics(metrics, panel, matching, weights, context, settings, progress,
-                                                segments(experiment, panel))
-    funnel = _funnel(metrics, panel, matching, weights, context, settings)
+    results, described, metric_warnings = _estimate(metrics, _funnel_metrics(metrics, context), panel, matching,
+                                                    weights, context, settings, progress, segments(experiment, panel))
+    funnel = _funnel(described, panel, config.journey.stages)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
                  for result in results if result.status is Status.UNAVAILABLE and result.segment is None]
     warnings += metric_warnings
@@ -121,6 +121,7 @@ class Segment:
     label: str                        # column=value
     panel: Panel
     matching: Matching | str
+    rows: np.ndarray | None = None    # the segment's rows in the experiment's panel
 
 
 def segments(experiment: Experiment, panel: Panel) -> list[Segment]:
@@ -129,13 +130,34 @@ def segments(experiment: Experiment, panel: Panel) -> list[Segment]:
     for column in experiment.breakdown:
         codes, levels = factorize(panel.covariates[column])
         for code, level in enumerate(levels):
-            part = panel.take(codes == code)
+            rows = np.flatnonzero(codes == code)
+            part = panel.take(rows)
             try:
                 matching: Matching | str = match(experiment.match, part.treated, part.covariates)
             except MatchingError as error:
                 matching = f"matching within the segment failed: {error}"
-            found.append(Segment(f"{column}={level}", part, matching))
+            found.append(Segment(f"{column}={level}", part, matching, rows))
     return found
+
+
+@dataclass
+class _Job:
+    """Metrics to compare on one panel with its matching: the experiment's own, or a breakdown segment's."""
+
+    metrics: list[Metric]
+    panel: Panel
+    matching: Matching
+    weights: np.ndarray
+    # a segment's rows in the experiment's panel, when its matching is the experiment's restricted to it: it
+    # then shares the experiment's bootstrap replicates
+    within: np.ndarray | None = None
+    prepared: dict[str, tuple[Metric, Inputs]] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    comparisons: dict[str, tuple[Comparison, str]] = field(default_factory=dict)
+
+    def sides(self) -> dict[str, slice | np.ndarray]:
+        """Each cohort's rows in the job's panel (slices when contiguous, as the panel puts treatment first)."""
+        return {"treatment": rows_of(self.panel.treated), "baseline": rows_of(~self.panel.treated)}
 
 
 def estimate_metrics(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray,
@@ -143,9 +165,44 @@ def estimate_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
                      breakdown: list[Segment] = ()) -> tuple[list[MetricResult], list[ReportWarning]]:
     """Every metric's result overall and in each breakdown segment, unavailable ones with their reason,
     p-values adjusted across the whole family (metrics × segments); and the warnings the results raise."""
-    results, warnings = _compare_metrics(metrics, panel, matching, weights, context, settings, progress)
+    results, _, warnings = _estimate(metrics, (), panel, matching, weights, context, settings, progress, breakdown)
+    return results, warnings
+
+
+def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, matching: Matching,
+              weights: np.ndarray, context: MetricContext, settings: Settings, progress: Progress | None,
+              breakdown: list[Segment]) -> tuple[list[MetricResult], list[MetricResult], list[ReportWarning]]:
+    """:func:`estimate_metrics`, and the ``descriptive`` metrics' results overall (outside the p-value family).
+
+    One pass over the bootstrap replicates serves the experiment's metrics, the descriptive ones and every
+    segment whose matching is the experiment's restricted to it (exact or CEM strata that the segment's
+    column splits); other segments draw their own replicates.
+    """
+    main = _Job([*metrics, *descriptive], panel, matching, weights)
+    jobs: list[_Job | str] = [main]
     for segment in breakdown:
-        results += _segment_results(metrics, segment, context, settings)
+        if isinstance(segment.matching, str):
+            jobs.append(segment.matching)
+            continue
+        shared = matching.restricts_to(segment.matching, segment.rows) and segment.rows is not None
+        jobs.append(_Job(metrics, segment.panel, segment.matching, segment.matching.weights(),
+                         segment.rows if shared else None))
+    runnable = [job for job in jobs if isinstance(job, _Job)]
+    for job in runnable:
+        _prepare(job, context)
+    _compare(runnable, settings, progress)
+
+    overall, warnings = _results(main, settings)
+    results, described = overall[:len(metrics)], overall[len(metrics):]
+    warnings = [warning for index, found in enumerate(warnings) if index < len(metrics) for warning in found]
+    for segment, job in zip(breakdown, jobs[1:]):
+        if isinstance(job, str):
+            results += [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
+                                     direction=metric.direction, unit=metric.unit, status=Status.UNAVAILABLE,
+                                     reason=job, segment=segment.label) for metric in metrics]
+        else:
+            results += [replace(result, segment=segment.label) for result in _results(job, settings)[0]]
+
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
     adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
     tests = 1 if settings.correction == "none" else len(ok)
@@ -156,63 +213,53 @@ def estimate_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
             verdict=verdict(p_adjusted, result.delta, result.direction, settings.confidence),
             mde=minimum_detectable_effect(result.standard_error, settings.confidence, tests),
             mde_relative=minimum_detectable_effect(result.standard_error_relative, settings.confidence, tests))
-    return results, warnings
+    return results, described, warnings
 
 
-def _segment_results(metrics: list[Metric], segment: Segment, context: MetricContext, settings: Settings
-                     ) -> list[MetricResult]:
-    """The metrics within one segment (its own matching and intervals), labelled with the segment."""
-    if isinstance(segment.matching, str):
-        return [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
-                             direction=metric.direction, unit=metric.unit, status=Status.UNAVAILABLE,
-                             reason=segment.matching, segment=segment.label) for metric in metrics]
-    results, _ = _compare_metrics(metrics, segment.panel, segment.matching, segment.matching.weights(), context,
-                                  settings, None)
-    return [replace(result, segment=segment.label) for result in results]
-
-
-def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray,
-                     context: MetricContext, settings: Settings, progress: Progress | None
-                     ) -> tuple[list[MetricResult], list[ReportWarning]]:
-    """Every metric's comparison (p-values not yet adjusted, no verdicts), and the warnings they raise."""
-    treated = panel.treated
-    prepared: dict[str, tuple[Metric, Inputs]] = {}
-    unavailable: dict[str, str] = {}
-    empty = _empty_cohort(treated, weights)
-    sides = {"treatment": rows_of(treated), "baseline": rows_of(~treated)}  # slices: views, not copies
-    for metric in metrics:
-        inputs = metric.prepare(panel, context)
+def _prepare(job: _Job, context: MetricContext) -> None:
+    """Each metric's inputs on the job's panel, or why it is unavailable."""
+    empty = _empty_cohort(job.panel.treated, job.weights)
+    sides = job.sides()
+    for metric in job.metrics:
+        if metric.key in job.prepared or metric.key in job.unavailable:
+            continue  # the same metric twice (a funnel stage the experiment also asks for) is computed once
+        inputs = metric.prepare(job.panel, context)
         if not isinstance(inputs, Unavailable):
             if empty:
                 inputs = Unavailable(empty)
             else:
                 inputs = metric.availability(*(inputs.take(rows) for rows in sides.values()), context) or inputs
         if isinstance(inputs, Unavailable):
-            unavailable[metric.key] = inputs.reason
+            job.unavailable[metric.key] = inputs.reason
         else:
-            prepared[metric.key] = (metric, inputs)
+            job.prepared[metric.key] = (metric, inputs)
 
-    comparisons = _comparisons(prepared, treated, matching, weights, settings, progress)
 
+def _results(job: _Job, settings: Settings) -> tuple[list[MetricResult], list[list[ReportWarning]]]:
+    """Each metric's result (p-values not yet adjusted, no verdicts), and the warnings each raises."""
+    treated, weights = job.panel.treated, job.weights
+    sides = job.sides()
     results, warnings = [], []
-    for metric in metrics:
+    for metric in job.metrics:
         common = dict(metric=metric.name, params=metric.param_values(), label=metric.label,
                       direction=metric.direction, unit=metric.unit)
-        if metric.key in unavailable:
-            results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=unavailable[metric.key]))
+        found: list[ReportWarning] = []
+        warnings.append(found)
+        if metric.key in job.unavailable:
+            results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=job.unavailable[metric.key]))
             continue
-        (comparison, method), (_, inputs) = comparisons[metric.key], prepared[metric.key]
+        (comparison, method), (_, inputs) = job.comparisons[metric.key], job.prepared[metric.key]
         undefined = [side for side in ("treatment", "baseline") if not np.isfinite(getattr(comparison, side))]
         if undefined:
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
                 f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}")))
             continue
         details = {side: metric.details(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
-        warnings += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
+        found += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
         if comparison.undefined:
             details["undefined_replicates"] = comparison.undefined
             total = comparison.undefined + comparison.replicates
-            warnings.append(ReportWarning(str(WarningCode.DEGENERATE_REPLICATES), (
+            found.append(ReportWarning(str(WarningCode.DEGENERATE_REPLICATES), (
                 f"{metric.label}: undefined in {comparison.undefined:,} of {total:,} bootstrap replicates "
                 f"({comparison.undefined / total:.1%}; {metric.undefined_meaning}); its interval uses the rest")))
         contributing = {side: inputs.contributing & mask & (weights > 0)
@@ -230,35 +277,47 @@ def _compare_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
     return results, warnings
 
 
-def _comparisons(prepared: dict[str, tuple[Metric, Inputs]], treated: np.ndarray, matching: Matching,
-                 weights: np.ndarray, settings: Settings, progress: Progress | None
-                 ) -> dict[str, tuple[Comparison, str]]:
-    """Each prepared metric's comparison and the method that made it: analytic where asked for and the metric
-    has an analytic form, else the bootstrap (percentile or BCa intervals)."""
-    sides = {"treatment": rows_of(treated), "baseline": rows_of(~treated)}
-    comparisons: dict[str, tuple[Comparison, str]] = {}
+def _compare(jobs: list[_Job], settings: Settings, progress: Progress | None) -> None:
+    """Every prepared metric's comparison in each job: analytic where asked for and the metric has an analytic
+    form, else from the bootstrap (percentile or BCa intervals)."""
     if settings.ci == "analytic":
-        for key, (metric, inputs) in prepared.items():
-            estimates = [_analytic_estimate(metric, inputs.take(rows), weights[rows], matching.groups[rows])
-                         for rows in sides.values()]
-            if None not in estimates:
-                comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
-    resampled = {key: item for key, item in prepared.items() if key not in comparisons}
-    if not resampled:
-        return comparisons
-    # resample within each cohort's matching strata (SPEC §7), so every replicate keeps each stratum's support
+        for job in jobs:
+            for key, (metric, inputs) in job.prepared.items():
+                estimates = [_analytic_estimate(metric, inputs.take(rows), job.weights[rows], job.matching.groups[rows])
+                             for rows in job.sides().values()]
+                if None not in estimates:
+                    job.comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
+    host, *others = jobs
+    passes = [(host, [host, *(job for job in others if job.within is not None)])]
+    passes += [(job, [job]) for job in others if job.within is None]
+    for owner, members in passes:
+        _bootstrap(owner, members, settings, progress if owner is host else None)
+
+
+def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: Progress | None) -> None:
+    """The bootstrap comparisons of ``members``' metrics without one yet, over replicates of ``owner``'s panel:
+    resampled within its matching's groups (SPEC §7), so every replicate keeps each stratum's support."""
+    entries = {}
+    for index, job in enumerate(members):
+        for side, rows in job.sides().items():
+            shared: dict[int, np.ndarray] = {}
+            columns = rows if job is owner else job.within[rows]  # the side's columns in the owner's weights
+            for key, (metric, inputs) in job.prepared.items():
+                if key not in job.comparisons:
+                    entries.setdefault((index, key), (metric, {}))[1][side] = (inputs.take(rows, shared), columns)
+    if not entries:
+        return
+    matching = owner.matching
     counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
-    replicates = estimate_replicates(resampled, treated, matching.bootstrap_weights, counts, settings.replicates + 1,
-                                     progress)
+    replicates = estimate_replicates(entries, matching.bootstrap_weights, counts, settings.replicates + 1, progress)
     left_out = {}
     if settings.interval == "bca":
         blocks = jackknife_counts(matching.groups, settings.seed)
-        left_out = estimate_replicates(resampled, treated, matching.replicate_weights, [blocks], len(blocks))
-    for key, reps in replicates.items():
-        jackknife = (left_out[key].baseline, left_out[key].treatment) if key in left_out else None
-        comparisons[key] = (bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence, jackknife),
-                            "bootstrap")
-    return comparisons
+        left_out = estimate_replicates(entries, matching.replicate_weights, [blocks], len(blocks))
+    for (index, key), reps in replicates.items():
+        jackknife = (left_out[index, key].baseline, left_out[index, key].treatment) if left_out else None
+        members[index].comparisons[key] = (
+            bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence, jackknife), "bootstrap")
 
 
 def _analytic_estimate(metric: Metric, inputs: Inputs, weights: np.ndarray, groups: np.ndarray) -> Estimate | None:
@@ -272,19 +331,25 @@ def _analytic_estimate(metric: Metric, inputs: Inputs, weights: np.ndarray, grou
 FUNNEL_METRICS = ("cac", "cost_per", "conversion", "velocity")
 
 
-def _funnel(metrics: list[Metric], panel: Panel, matching: Matching, weights: np.ndarray, context: MetricContext,
-            settings: Settings) -> tuple[FunnelStage, ...]:
-    """Per journey stage: accounts reaching it, conversion from the stage before and cost per account
-    reaching it, compared with the same replicates as the metrics (descriptive: outside the p-value
-    family). Shown when the experiment asks for an acquisition metric and the journey has stages."""
+def _funnel_metrics(metrics: list[Metric], context: MetricContext) -> list[Metric]:
+    """Per journey stage the cost per account reaching it, and per step the conversion: the funnel table's
+    metrics, when the experiment asks for an acquisition metric and the journey has stages."""
     stages = context.journey.stages
     if len(stages) < 2 or not any(metric.name in FUNNEL_METRICS for metric in metrics):
-        return ()
+        return []
     costs = [CostPer(CostPerParams(stage=stage)) for stage in stages]
     conversions = [Conversion(Conversion.with_defaults(StepParams.model_validate({"from": start, "to": end}),
                                                        context.economics, context.journey))
                    for start, end in zip(stages, stages[1:])]
-    results, _ = _compare_metrics(costs + conversions, panel, matching, weights, context, settings, None)
+    return [*costs, *conversions]
+
+
+def _funnel(results: list[MetricResult], panel: Panel, stages: list[str]) -> tuple[FunnelStage, ...]:
+    """Per journey stage: accounts reaching it, conversion from the stage before and cost per account
+    reaching it, compared with the same replicates as the metrics (descriptive: outside the p-value
+    family)."""
+    if not results:
+        return ()
     cost_results, conversion_results = results[:len(stages)], [None, *results[len(stages):]]
     entrants = panel.window_elapsed
     funnel = []
