@@ -91,6 +91,16 @@ def test_help_does_not_import_the_heavy_stack():
     assert output == ""
 
 
+def test_validate_does_not_import_the_statistics_stack():
+    """`validate` without --check-data checks files, not data: no pandas, scipy or statsmodels (SPEC §10)."""
+    code = ("import sys; from cohortlab.cli.app import app\n"
+            "try:\n    app(['validate', '--strict', sys.argv[1]])\nexcept SystemExit as exit:\n    code = exit.code\n"
+            "heavy = [m for m in ('pandas', 'scipy', 'statsmodels') if m in sys.modules]; "
+            "print(code, ','.join(heavy))")
+    output = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True)
+    assert output.stdout.strip().splitlines()[-1] == "0"
+
+
 def test_the_pre_commit_hook_runs_validate_on_experiment_and_config_files():
     import re
 

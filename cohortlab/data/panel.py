@@ -398,6 +398,8 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     revenue, margin, warnings = _revenue_by_tenure(data, observed, economics)
     cost, cost_by_channel, cost_source = _cohort_cost(data, journey, attribution, n)
     warnings += _paid_channel_warnings(data, attribution, cost_source)
+    # the allocation's intermediate tables hold a row per touch: free them (DuckDB keeps temp tables in memory)
+    data.db.con.execute("DROP TABLE IF EXISTS touch_cost; DROP TABLE IF EXISTS cohort_credit")
     milestone_dates, milestone_names = _milestones(data, list(milestones), n)
     if cost_source.unattributed_spend > 0:
         outside = cost_source.outside_window_spend

@@ -65,7 +65,6 @@ def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Input
     economics = context.economics
     months = min(horizon, max(int(panel.observed_months.max(initial=0)), 1))
     arrays = earned_inputs(panel, months)
-    observed = arrays["observed"].astype(bool)
     time, churned = churn_times(panel)
     period = economics.renewal_period_months
     customer = time >= 0
@@ -73,11 +72,11 @@ def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Input
     # customer lost in tenure month τ ≥ 1; a customer still paying in month c−1 made ⌊(c−1)/p⌋ renewals
     arrays["churn_period"] = np.where(customer & churned & (time >= 1), -(-time // period), -1)
     arrays["renewals"] = np.where(customer & ~churned, time // period, -1)
-    last_paid = np.where(churned, time - 1, np.iinfo(np.int64).max)
-    alive = np.arange(months)[None, :] <= last_paid[:, None]
-    first_margin = months_matrix(panel.margin, 1)[:, 0]
-    arrays["kept_margin"] = first_margin[:, None] * alive * observed   # month-0 margin while still a customer
-    arrays["revenue"] = months_matrix(panel.revenue, months) * observed
+    # only the decomposition reads revenue and the kept margin: they are built when asked for (see
+    # curve_values), and each holds a (accounts × months) matrix no bigger than the margin's
+    arrays["last_paid"] = np.where(churned, time - 1, np.iinfo(np.int64).max)
+    arrays["first_margin"] = months_matrix(panel.margin, 1)[:, 0]
+    arrays["revenue_months"] = months_matrix(panel.revenue, months)  # a view of the panel's matrix
     return Inputs(arrays, arrays["customer"], {
         "discount": discount_factors(horizon, economics.discount_rate), "horizon": horizon,
         "period": period, "expansion": economics.expansion_rate, "min_cohort": context.min_cohort,
@@ -107,6 +106,22 @@ def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
     churned = code_totals(weights, inputs.arrays["churn_period"], width)
     survived = code_totals(weights, inputs.arrays["renewals"], width)
     return fit_sbg_counts(churned, survived)
+
+
+CURVE_ARRAYS = ("margin", "observed", "churn_period", "renewals", "revenue_months", "first_margin", "last_paid")
+
+
+def curve_values(inputs: Inputs, value: str) -> np.ndarray:
+    """The (accounts × months) matrix of ``value`` over observed months: margin, revenue, or kept_margin (the
+    month-0 margin in every month the customer is still paying: the value of retention alone)."""
+    arrays = inputs.arrays
+    if value == "margin":
+        return arrays["margin"]
+    observed = arrays["observed"]
+    if value == "revenue":
+        return arrays["revenue_months"] * observed
+    alive = np.arange(observed.shape[1])[None, :] <= arrays["last_paid"][:, None]
+    return arrays["first_margin"][:, None] * alive * observed
 
 
 class _RecentCurves:
@@ -141,7 +156,7 @@ def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expa
     if fits is not None:
         return _value_curve(inputs, weights, value, expansion, fits)
     arrays, extra = inputs.arrays, inputs.extra
-    objects = (weights, arrays[value], arrays["observed"], arrays["churn_period"], arrays["renewals"])
+    objects = (weights, *(arrays[name] for name in CURVE_ARRAYS))
     key = (value, expansion, extra["horizon"], extra["period"], extra["periods"], extra["expansion"],
            extra["min_cohort"])
     return _RECENT.get(key, objects, lambda: _value_curve(inputs, weights, value, expansion, None))
@@ -152,7 +167,7 @@ def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: boo
     horizon, period = extra["horizon"], extra["period"]
     limit = min(observed_tenure(inputs), horizon)
     observed = weights @ inputs.arrays["observed"][:, :limit]
-    earned = ratio(weights @ inputs.arrays[value][:, :limit], observed)
+    earned = ratio(weights @ curve_values(inputs, value)[:, :limit], observed)
     fits = fits if fits is not None else fit_renewals(inputs, weights)
     future = np.arange(limit, horizon)
     if limit == 0 or not len(future):

@@ -82,7 +82,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                         seed=defaults.seed if overrides.seed is None else overrides.seed,
                         correction=defaults.correction, interval=overrides.interval or defaults.interval)
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
-    if data is None:
+    owned = data is None
+    if owned:
         data = check_contract(open_database(config), config.journey, config.as_of)
     column_types = data.db.tables["accounts"].columns
     filters = cohort_filters(experiment, column_types, loaded)
@@ -90,6 +91,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
                                        columns, milestones)
+    if owned:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats
+        data.db.con.close()
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     matching = match_panel(experiment, panel)
     weights = matching.weights()
