@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
 from cohortlab.spec.models import Journey
 from cohortlab.spec.problems import Problem, did_you_mean
 from cohortlab.stats.analytic import ratio_influence
@@ -108,7 +108,7 @@ class _CostPerAccount(Metric):
         return None
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weights @ inputs.arrays["cost"], weights @ inputs.arrays["reached"])
+        return ratio(weighted_sum(weights, inputs.arrays["cost"]), weighted_sum(weights, inputs.arrays["reached"]))
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["cost"], inputs.arrays["reached"], weights)

@@ -143,3 +143,26 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Elementwise ratio with NaN where the denominator is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan)
+
+
+class _Batched:
+    """Weighted sums of per-account vectors computed together for one bootstrap chunk (see
+    :func:`cohortlab.metrics.estimation.estimate_replicates`): one matrix product per block of weights reads
+    the block once, where a product per vector and metric would read it again each time."""
+
+    def __init__(self):
+        self.sums: dict[int, tuple[dict[int, int], np.ndarray]] = {}  # id(block) → (id(vector) → column, sums)
+
+
+BATCHED = _Batched()
+
+
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``weights @ values``, from the chunk's batched sums when ``weights`` is a chunk block and ``values`` one
+    of its vectors."""
+    found = BATCHED.sums.get(id(weights))
+    if found is not None and values.ndim == 1:
+        column = found[0].get(id(values))
+        if column is not None:
+            return found[1][:, column]
+    return weights @ values

@@ -3,17 +3,19 @@
 One pass over the replicate chunks: each chunk's resampling counts become matching
 weights (matching re-run per replicate), and each metric estimates both cohorts
 from its columns of the weight matrix (the experiment's cohorts, or a breakdown
-segment's that shares the replicates).
+segment's that shares the replicates). The per-account vectors of all metrics on a
+block of columns are summed in one matrix product per chunk (see ``weighted_sum``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from cohortlab.metrics.base import Inputs, Metric
+from cohortlab.metrics.base import BATCHED, Inputs, Metric
 
 
 @dataclass(frozen=True)
@@ -37,22 +39,52 @@ def estimate_replicates(entries: dict[Hashable, tuple[Metric, Sides]],
     """
     estimates: dict[Hashable, dict[str, list[np.ndarray]]] = {key: {side: [] for side in sides}
                                                                for key, (_, sides) in entries.items()}
+    columns_of = {_block_key(columns): columns for _, sides in entries.values() for _, columns in sides.values()}
+    vectors = _vectors(entries)
     done = 0
-    for chunk in counts:
-        weights = reweight(chunk)
-        blocks: dict[Hashable, np.ndarray] = {}
-        for key, (metric, sides) in entries.items():
-            for side, (inputs, columns) in sides.items():
-                # the columns stay alive through `entries`, so their ids are not reused meanwhile
-                block = (columns.start, columns.stop) if isinstance(columns, slice) else id(columns)
-                if block not in blocks:
-                    blocks[block] = weights[:, columns] if isinstance(columns, slice) else weights.T[columns].T
-                estimates[key][side].append(metric.estimate(inputs, blocks[block]))
-        done += len(chunk)
-        if progress:
-            progress(done, total)
+    try:
+        for chunk in counts:
+            weights = reweight(chunk)
+            blocks = {block: weights[:, columns] if isinstance(columns, slice) else weights.T[columns].T
+                      for block, columns in columns_of.items()}
+            BATCHED.sums = {id(blocks[block]): (index, blocks[block] @ matrix)
+                            for block, (index, matrix) in vectors.items()}
+            for key, (metric, sides) in entries.items():
+                for side, (inputs, columns) in sides.items():
+                    estimates[key][side].append(metric.estimate(inputs, blocks[_block_key(columns)]))
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    finally:
+        BATCHED.sums = {}
     return {key: Replicates(np.concatenate(sides["treatment"]), np.concatenate(sides["baseline"]))
             for key, sides in estimates.items()}
+
+
+def _block_key(columns: slice | np.ndarray) -> Hashable:
+    # index arrays stay alive through the entries, so their ids are not reused meanwhile
+    return (columns.start, columns.stop) if isinstance(columns, slice) else id(columns)
+
+
+def _vectors(entries: dict[Hashable, tuple[Metric, Sides]]) -> dict[Hashable, tuple[dict[int, int], np.ndarray]]:
+    """Per block of columns, the distinct per-account float vectors of the entries on it, stacked as columns of
+    one matrix (equal vectors once), and each vector's column by its id."""
+    found: dict[Hashable, tuple[dict[int, int], list[np.ndarray], dict[bytes, list[int]]]] = {}
+    for _, sides in entries.values():
+        for inputs, columns in sides.values():
+            index, stack, digests = found.setdefault(_block_key(columns), ({}, [], {}))
+            for values in inputs.arrays.values():
+                if values.ndim != 1 or values.dtype != np.float64 or id(values) in index:
+                    continue
+                digest = hashlib.blake2b(np.ascontiguousarray(values).data, digest_size=16).digest()
+                same = [column for column in digests.get(digest, []) if np.array_equal(stack[column], values)]
+                if same:
+                    index[id(values)] = same[0]
+                else:
+                    index[id(values)] = len(stack)
+                    digests.setdefault(digest, []).append(len(stack))
+                    stack.append(values)
+    return {block: (index, np.column_stack(stack)) for block, (index, stack, _) in found.items() if stack}
 
 
 def rows_of(mask: np.ndarray) -> slice | np.ndarray:

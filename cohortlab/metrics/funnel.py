@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import stage_label, unknown_stage
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
 from cohortlab.stats.analytic import ratio_influence
@@ -98,7 +98,7 @@ class Conversion(_Step):
         return None
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weights @ inputs.arrays["to"], weights @ inputs.arrays["from"])
+        return ratio(weighted_sum(weights, inputs.arrays["to"]), weighted_sum(weights, inputs.arrays["from"]))
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["to"], inputs.arrays["from"], weights)

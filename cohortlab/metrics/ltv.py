@@ -124,29 +124,30 @@ def curve_values(inputs: Inputs, value: str) -> np.ndarray:
     return arrays["first_margin"][:, None] * alive * observed
 
 
-class _RecentCurves:
-    """The last few value curves, found again by the identity of the weights and input arrays they came from.
+class _Recent:
+    """The last few results of a computation, found again by the identity of the arrays they came from.
 
     Modeled LTV, LTV:CAC and payback evaluate the same curve on the same weights (one bootstrap chunk's
-    block of a cohort, shared with the same input arrays): the renewal model is fitted once for all three.
-    An entry holds its weights and arrays, so their ids cannot be reused while it lives.
+    block of a cohort, shared with the same input arrays): the renewal model is fitted once for all three,
+    and each cohort's customer rows are gathered once. An entry holds its arrays, so their ids cannot be
+    reused while it lives.
     """
 
-    SIZE = 4
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: list[tuple[tuple, tuple, Any]] = []
 
-    def __init__(self):
-        self.entries: list[tuple[tuple, tuple, Curve]] = []
-
-    def get(self, key: tuple, objects: tuple, compute) -> Curve:
-        for entry_key, entry_objects, curve in self.entries:
+    def get(self, key: tuple, objects: tuple, compute):
+        for entry_key, entry_objects, value in self.entries:
             if entry_key == key and all(a is b for a, b in zip(entry_objects, objects)):
-                return curve
-        curve = compute()
-        self.entries = [(key, objects, curve), *self.entries[:self.SIZE - 1]]
-        return curve
+                return value
+        value = compute()
+        self.entries = [(key, objects, value), *self.entries[:self.size - 1]]
+        return value
 
 
-_RECENT = _RecentCurves()
+_CURVES = _Recent(4)
+_CUSTOMERS = _Recent(4)
 
 
 def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,
@@ -159,15 +160,18 @@ def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expa
     objects = (weights, *(arrays[name] for name in CURVE_ARRAYS))
     key = (value, expansion, extra["horizon"], extra["period"], extra["periods"], extra["expansion"],
            extra["min_cohort"])
-    return _RECENT.get(key, objects, lambda: _value_curve(inputs, weights, value, expansion, None))
+    return _CURVES.get(key, objects, lambda: _value_curve(inputs, weights, value, expansion, None))
 
 
 def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: bool, fits: SBGFits | None) -> Curve:
     extra = inputs.extra
     horizon, period = extra["horizon"], extra["period"]
-    limit = min(observed_tenure(inputs), horizon)
-    observed = weights @ inputs.arrays["observed"][:, :limit]
-    earned = ratio(weights @ curve_values(inputs, value)[:, :limit], observed)
+    rows, observed_rows, value_rows = _customer_rows(inputs, value)
+    limit = min(observed_rows.shape[1], horizon)
+    # only customers have observed months: the products run over their columns of the weights alone
+    customers = weights.T[rows].T
+    observed = customers @ observed_rows[:, :limit]
+    earned = ratio(customers @ value_rows[:, :limit], observed)
     fits = fits if fits is not None else fit_renewals(inputs, weights)
     future = np.arange(limit, horizon)
     if limit == 0 or not len(future):
@@ -176,6 +180,21 @@ def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: boo
     kept = survival[:, future // period] / survival[:, [(limit - 1) // period]]
     growth = (1.0 + (extra["expansion"] if expansion else 0.0)) ** ((future - limit + 1) / 12.0)
     return Curve(np.hstack([earned, earned[:, [-1]] * kept * growth[None, :]]), limit, fits)
+
+
+def _customer_rows(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers' rows, and their observed indicators and ``value`` over the observed tenure L."""
+    arrays = inputs.arrays
+
+    def compute():
+        rows = np.flatnonzero(arrays["customer"])
+        limit = observed_tenure(inputs)
+        return rows, arrays["observed"][rows, :limit], curve_values(inputs, value)[rows, :limit]
+
+    if value != "margin":  # the decomposition's other values: once per cohort, nothing to share
+        return compute()
+    objects = (arrays["customer"], arrays["observed"], arrays["margin"])
+    return _CUSTOMERS.get((inputs.extra["min_cohort"],), objects, compute)
 
 
 class LTV(Metric):

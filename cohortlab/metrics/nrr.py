@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
 from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
 from cohortlab.stats.analytic import ratio_influence
 
@@ -48,7 +48,7 @@ class NRR(Metric):
         return require_observed(treatment, baseline, self.params.months, context)
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weights @ inputs.arrays["ending"], weights @ inputs.arrays["starting"])
+        return ratio(weighted_sum(weights, inputs.arrays["ending"]), weighted_sum(weights, inputs.arrays["starting"]))
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["ending"], inputs.arrays["starting"], weights)

@@ -15,7 +15,7 @@ import numpy as np
 
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import acquisition_cost
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
 from cohortlab.metrics.ltv import modeled_inputs, value_curve
 from cohortlab.metrics.tenure import require_observed
 
@@ -41,7 +41,7 @@ class _UnitEconomics(Metric):
         return require_observed(treatment, baseline, 0, context)
 
     def cac(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weights @ inputs.arrays["cost"], weights @ inputs.arrays["won"])
+        return ratio(weighted_sum(weights, inputs.arrays["cost"]), weighted_sum(weights, inputs.arrays["won"]))
 
 
 class Payback(_UnitEconomics):
