@@ -8,10 +8,12 @@ fresh process:
 - ``cohortlab validate`` over a project of 200 experiment files (no ``--check-data``);
 - the stages of a comparison, timed inside one process through the library: loading and
   per-account aggregation (opening and checking the data, building the panel), matching,
-  each metric family with 1,000 bootstrap replicates, all metrics' bootstrap together
-  (1,000 replicates), and the analytic intervals;
-- ``cohortlab compare`` end to end, with analytic intervals and with 1,000 bootstrap
-  replicates.
+  the breakdown's segments (matched within each), each metric family with 1,000 bootstrap
+  replicates, all metrics' bootstrap together (1,000 replicates), and the analytic
+  intervals of the metrics that have them (each with the breakdown, as compare runs it);
+- ``cohortlab compare`` end to end: the ten-metric experiment with analytic intervals (its
+  metrics without an analytic form, SPEC §7, still on the bootstrap) and with 1,000
+  bootstrap replicates, and the six metrics with an analytic form with analytic intervals.
 
 Peak memory is the largest resident set: of the process for the commands, and within each
 stage for the stages (the process's high-water mark is reset as a stage starts, so it
@@ -36,8 +38,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-
-import scale_data  # noqa: E402
+# This process imports nothing heavy: a child's peak memory as the kernel reports it starts from its parent's size.
 
 REPLICATES = 1000
 VALIDATE_FILES = 200
@@ -67,9 +68,9 @@ def stages(project: Path) -> list[dict]:
     from cohortlab.data.contract import check_contract
     from cohortlab.data.panel import build_panel
     from cohortlab.data.source import open_database
-    from cohortlab.metrics.base import MetricContext
+    from cohortlab.metrics.base import Metric, MetricContext
     from cohortlab.metrics.registry import resolve_all
-    from cohortlab.report.build import estimate_metrics, match_panel
+    from cohortlab.report.build import estimate_metrics, match_panel, segments
     from cohortlab.report.model import Settings
     from cohortlab.spec.cohorts import cohort_filters
     from cohortlab.spec.load import load_config, load_experiment
@@ -98,6 +99,7 @@ def stages(project: Path) -> list[dict]:
         panel, _ = build_panel(data, filters, config.journey, config.economics, config.attribution, columns,
                                milestones)
         panel_size[0] = panel.size
+        data.db.con.close()  # as compare does: the panel holds all the comparison needs
         return data, panel
 
     data, panel = timed("load and per-account aggregation", load)
@@ -110,15 +112,19 @@ def stages(project: Path) -> list[dict]:
     def settings(ci):
         return Settings(defaults.confidence, ci, REPLICATES, defaults.seed, defaults.correction)
 
+    breakdown = timed("breakdown segments, matched within each", lambda: segments(experiment, panel))
     for label, names in FAMILIES.items():
         family = [metric for metric in metrics if _family(metric) in names]
-        timed(f"{label} ({REPLICATES:,} replicates)",
-              lambda: estimate_metrics(family, panel, matching, weights, context, settings("bootstrap")))
-    timed(f"bootstrap, all metrics ({REPLICATES:,} replicates)",
-          lambda: estimate_metrics(metrics, panel, matching, weights, context, settings("bootstrap")))
-    analytic = [metric for metric in metrics if _family(metric) not in FAMILIES["modeled LTV, LTV:CAC, payback"]]
-    timed("analytic intervals (metrics with an analytic form)",
-          lambda: estimate_metrics(analytic, panel, matching, weights, context, settings("analytic")))
+        timed(f"{label}: bootstrap, {REPLICATES:,} replicates",
+              lambda: estimate_metrics(family, panel, matching, weights, context, settings("bootstrap"), None,
+                                       breakdown))
+    timed(f"all ten metrics: bootstrap, {REPLICATES:,} replicates",
+          lambda: estimate_metrics(metrics, panel, matching, weights, context, settings("bootstrap"), None, breakdown))
+    analytic = [metric for metric in metrics if metric.influence.__func__ is not Metric.influence
+                and _family(metric) != "ltv/modeled"]
+    timed(f"the {len(analytic)} metrics with an analytic form: analytic intervals",
+          lambda: estimate_metrics(analytic, panel, matching, weights, context, settings("analytic"), None,
+                                   breakdown))
     return rows
 
 
@@ -138,7 +144,9 @@ def command(arguments: list[str], cwd: Path) -> tuple[float, float, int]:
 
 
 def measure(project: Path, entrants: int) -> list[dict]:
-    sizes = scale_data.ensure(project, entrants)
+    subprocess.run([sys.executable, str(HERE / "scale_data.py"), str(project), "--entrants", str(entrants),
+                    "--ensure"], check=True, stdout=subprocess.DEVNULL)
+    sizes = json.loads((project / "rows.json").read_text())
     out = subprocess.run([sys.executable, __file__, "--stages", str(project)], capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr)
@@ -153,12 +161,14 @@ def measure(project: Path, entrants: int) -> list[dict]:
         seconds, peak, _ = command(["validate"], Path(directory))
         rows.insert(1, {"stage": f"`cohortlab validate`, {VALIDATE_FILES} files", "seconds": seconds,
                         "peak_mib": peak, "files": VALIDATE_FILES + 1})
-    experiment = "experiments/scale.yaml"
-    for ci, extra in (("analytic", []), ("bootstrap", ["--replicates", str(REPLICATES)])):
-        seconds, peak, _ = command(["compare", experiment, "--ci", ci, *extra, "-f", "json", "-o", os.devnull],
-                                   project)
-        label = "analytic intervals" if ci == "analytic" else f"{REPLICATES:,} bootstrap replicates"
-        rows.append({"stage": f"`cohortlab compare`, {label}", "seconds": seconds, "peak_mib": peak,
+    for experiment, ci in (("scale", "analytic"), ("scale", "bootstrap"), ("scale-analytic", "analytic")):
+        seconds, peak, _ = command(["compare", f"experiments/{experiment}.yaml", "--ci", ci, "--replicates",
+                                    str(REPLICATES), "-f", "json", "-o", os.devnull], project)
+        label = ("analytic intervals (modeled LTV, LTV:CAC, payback, time to value on the bootstrap)"
+                 if ci == "analytic" else f"{REPLICATES:,} bootstrap replicates")
+        if experiment == "scale-analytic":
+            label = "analytic intervals, the six metrics with an analytic form"
+        rows.append({"stage": f"`cohortlab compare {experiment}`, {label}", "seconds": seconds, "peak_mib": peak,
                      "accounts": accounts})
     return [{**row, "entrants": entrants, "sizes": sizes} for row in rows]
 

@@ -9,9 +9,10 @@ segment, channel, vertical and employees; from March 2025 on, some of them (more
 segments) go through a guided onboarding flow that raises conversion to customer a little
 and lowers churn: the treatment of the benchmark experiment.
 
-The project folder holds ``data/*.parquet``, ``configs/cohortlab.yaml`` and
-``experiments/scale.yaml``: the treatment is every guided account, the baseline every
-classic one, so the panel holds all entrants (the heaviest comparison the data allows),
+The project folder holds ``data/*.parquet``, ``configs/cohortlab.yaml``,
+``experiments/scale.yaml`` and ``experiments/scale-analytic.yaml`` (its metrics with an
+analytic form): the treatment is every guided account, the baseline every classic one, so
+the panel holds all entrants (the heaviest comparison the data allows),
 matched by CEM (exact on segment and channel, employees in four bins); ten metrics as in the
 SPEC §4 example, and a breakdown by segment.
 
@@ -84,6 +85,26 @@ metrics:
 primary: ltv
 breakdown: [segment]
 """
+
+# the metrics of EXPERIMENT that have an analytic form (SPEC §7): with --ci analytic nothing is resampled
+EXPERIMENT_ANALYTIC = """\
+name: scale-analytic
+title: Guided onboarding at the reference scale, metrics with an analytic form
+treatment: {where: "onboarding_flow = 'guided'", entered: {from: 2025-03-01, to: 2026-09-30}}
+baseline:  {where: "onboarding_flow = 'classic'", entered: {from: 2023-10-01, to: 2026-09-30}}
+match: {method: cem, on: [segment, channel], coarsen: {employees: [0, 50, 250, 1000]}}
+metrics:
+  - cac
+  - {metric: ltv, basis: earned, months: 12}
+  - {metric: nrr, months: 12}
+  - {metric: retention, months: 3}
+  - {metric: cost_per, stage: opportunity}
+  - {metric: conversion, from: qualified, to: customer}
+primary: cac
+breakdown: [segment]
+"""
+FILES = {"configs/cohortlab.yaml": CONFIG, "experiments/scale.yaml": EXPERIMENT,
+         "experiments/scale-analytic.yaml": EXPERIMENT_ANALYTIC}
 
 
 def _day(value: dt.date) -> int:
@@ -205,20 +226,26 @@ def generate(project: Path, entrants: int, seed: int = 7) -> dict[str, int]:
         "account_id": pa.array(ids[m_account[order]]), "milestone": _labels(tuple(MILESTONE_DAYS), m_kind[order]),
         "at": _dates(m_day[order])})
 
-    for name, text in (("configs/cohortlab.yaml", CONFIG), ("experiments/scale.yaml", EXPERIMENT)):
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text)
+    write_project_files(project)
     rows["customers"] = int(won.sum())
     (project / "rows.json").write_text(json.dumps({"entrants": n, "seed": seed, **rows}, indent=1))
     return rows
 
 
+def write_project_files(project: Path) -> None:
+    for name, text in FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+
 def ensure(project: Path, entrants: int, seed: int = 7) -> dict[str, int]:
-    """The project in ``project``, generated unless it already holds this size and seed."""
+    """The project in ``project``: the data generated unless it already holds this size and seed, the config
+    and experiments written."""
     stamp = project / "rows.json"
     if stamp.exists():
         rows = json.loads(stamp.read_text())
         if rows.get("entrants") == entrants and rows.get("seed") == seed:
+            write_project_files(project)
             return rows
     return generate(project, entrants, seed)
 
@@ -228,9 +255,10 @@ def main() -> None:
     parser.add_argument("project", type=Path)
     parser.add_argument("--entrants", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ensure", action="store_true", help="keep the data already there for this size and seed")
     args = parser.parse_args()
     began = time.perf_counter()
-    rows = generate(args.project, args.entrants, args.seed)
+    rows = (ensure if args.ensure else generate)(args.project, args.entrants, args.seed)
     print(f"{args.project}: {', '.join(f'{name} {count:,}' for name, count in rows.items())} "
           f"({time.perf_counter() - began:.1f} s)")
 

@@ -53,6 +53,19 @@ def test_matching_is_rerun_on_resampled_counts(matching):
     np.testing.assert_allclose(weights[1], matching.weights())
 
 
+def test_bootstrap_weights_rerun_matching_in_the_shortcut(matching):
+    """Counts drawn within the (stratum, side) groups keep every stratum's totals, so the bootstrap's shortcut
+    (counts times the point weights) gives what re-running matching gives, bit for bit."""
+    from cohortlab.stats.bootstrap import replicate_counts
+
+    for counts in list(replicate_counts(matching.groups, 300, seed=5))[1:]:
+        np.testing.assert_array_equal(matching.bootstrap_weights(counts), matching.replicate_weights(counts))
+    # a count row that does not keep the totals (a stratum's baseline draws moved elsewhere) differs
+    moved = np.ones((1, 12))
+    moved[0, 4], moved[0, 9] = 0.0, 2.0
+    assert not np.array_equal(matching.bootstrap_weights(moved), matching.replicate_weights(moved))
+
+
 def test_no_matching_keeps_counts():
     none = match(MatchSpec(method="none"), TREATED, {})
     counts = np.arange(24, dtype=float).reshape(2, 12)

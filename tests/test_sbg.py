@@ -53,3 +53,25 @@ def test_recovers_known_parameters_under_censoring():
     fitted = fit_sbg(np.where(churned, lifetime, observed), churned)
     assert fitted.alpha == pytest.approx(1.5, rel=0.08)
     assert fitted.beta == pytest.approx(4.0, rel=0.08)
+
+
+def test_without_heterogeneity_the_fit_is_geometric():
+    """Every customer churns with the same 3% a month (no heterogeneity): the likelihood rises towards the
+    geometric limit (alpha, beta growing together) and is flat to rounding long before it; the fit stops
+    there, converged, predicting the geometric survival (1 − θ̂)^t with θ̂ = churns / renewals at risk."""
+    from cohortlab.stats.sbg import fit_sbg_counts
+
+    rng = np.random.default_rng(11)
+    n = 200_000
+    lifetime = rng.geometric(0.03, n)
+    observed = rng.integers(1, 37, n)
+    churned = lifetime <= observed
+    periods = np.where(churned, lifetime, observed)
+    churn_counts = np.bincount(periods[churned], minlength=37)[None, :].astype(float)
+    survive_counts = np.bincount(periods[~churned], minlength=37)[None, :].astype(float)
+    fits = fit_sbg_counts(churn_counts, survive_counts)
+    assert fits.converged[0]
+    assert fits.alpha[0] > 100 and fits.beta[0] > 100
+    # at risk at renewal t: customers with periods >= t; the geometric MLE is churns / renewals at risk
+    theta = churned.sum() / periods.sum()
+    np.testing.assert_allclose(fits.survival(np.arange(0, 37, 6))[0], (1 - theta) ** np.arange(0, 37, 6), rtol=1e-4)

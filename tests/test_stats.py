@@ -32,6 +32,63 @@ def test_replicates_are_reproducible_for_a_seed():
     assert not np.array_equal(first, other)
 
 
+def test_resampled_counts_are_multinomial():
+    """Each resample draws `size` members with replacement: every column sums to `size`, and a member's count
+    has the multinomial(n, 1/n) moments: mean 1, variance 1 − 1/n, covariance −1/n between two members."""
+    from cohortlab.stats.bootstrap import resample_counts
+
+    n, rows = 5, 200_000
+    counts = resample_counts(np.random.default_rng(2), n, rows).T
+    assert counts.shape == (n, rows)
+    np.testing.assert_array_equal(counts.sum(axis=0), n)
+    np.testing.assert_allclose(counts.mean(axis=1), 1.0, atol=0.01)
+    np.testing.assert_allclose(counts.var(axis=1), 1 - 1 / n, atol=0.01)
+    assert np.cov(counts[0], counts[1])[0, 1] == pytest.approx(-1 / n, abs=0.01)
+    # P(member drawn k times) is binomial(n, 1/n): P(0) = (1 − 1/n)^n
+    assert np.mean(counts[0] == 0) == pytest.approx((1 - 1 / n) ** n, abs=0.005)
+
+
+def test_code_totals_by_hand():
+    from cohortlab.stats.survival import code_totals
+
+    weights = np.array([[1.0, 2.0, 3.0, 4.0, 5.0], [0.5, 0.0, 1.0, 0.0, 2.0]])
+    codes = np.array([2, 0, -1, 2, 1])  # account 2 counts nowhere
+    np.testing.assert_array_equal(code_totals(weights, codes, 4), [[2.0, 5.0, 5.0, 0.0], [0.0, 2.0, 0.5, 0.0]])
+    # column-major weights (as bootstrap chunks are) give the same
+    np.testing.assert_array_equal(code_totals(np.asfortranarray(weights), codes, 4), code_totals(weights, codes, 4))
+
+
+def test_batched_sums_equal_one_product_per_metric():
+    """estimate_replicates sums all metrics' per-account vectors on a block in one product; each metric's
+    replicates equal its own products (to rounding), equal vectors of two metrics included."""
+    from cohortlab.metrics.acquisition import CAC
+    from cohortlab.metrics.base import Inputs
+    from cohortlab.metrics.estimation import estimate_replicates
+    from cohortlab.metrics.funnel import Conversion, StepParams
+
+    rng = np.random.default_rng(8)
+    n = 400
+    treated = np.r_[np.ones(150, bool), np.zeros(250, bool)]
+    cost, won = rng.gamma(2.0, 50.0, n), (rng.random(n) < 0.3).astype(float)
+    entered, converted = (rng.random(n) < 0.8).astype(float), (rng.random(n) < 0.4).astype(float)
+    cac = CAC(CAC.Params())
+    conversion = Conversion(StepParams.model_validate({"from": "lead", "to": "customer", "days": 90}))
+    metrics = {"cac": (cac, {"cost": cost, "reached": won}),
+               "cac_copy": (cac, {"cost": cost.copy(), "reached": won.copy()}),  # equal vectors, other arrays
+               "conversion": (conversion, {"from": entered, "to": converted})}
+    sides = {"treatment": slice(0, 150), "baseline": slice(150, n)}
+    entries = {key: (metric, {side: (Inputs(arrays, np.ones(n, bool)).take(rows), rows)
+                              for side, rows in sides.items()}) for key, (metric, arrays) in metrics.items()}
+    counts = list(replicate_counts(treated.astype(int), 120, seed=4))
+    found = estimate_replicates(entries, lambda chunk: chunk, counts, 121)
+    stacked = np.vstack(counts)
+    for key, (_, arrays) in metrics.items():
+        first, second = ("cost", "reached") if key.startswith("cac") else ("to", "from")
+        for side, rows in sides.items():
+            expected = (stacked[:, rows] @ arrays[first][rows]) / (stacked[:, rows] @ arrays[second][rows])
+            np.testing.assert_allclose(getattr(found[key], side), expected, rtol=1e-12)
+
+
 def test_kaplan_meier_by_hand():
     # times with events (1) or censoring (0): 1, 2+, 2, 3, 3+, 4 ; at risk 6,5,3,1
     time = np.array([1, 2, 2, 3, 3, 4])

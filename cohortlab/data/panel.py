@@ -109,7 +109,8 @@ def last_complete_month(as_of: dt.date) -> np.datetime64:
     return month if np.datetime64(next_day, "M") != month else month - 1
 
 
-def _select_cohorts(data: CheckedData, filters: list[CohortFilter], covariates: list[str]) -> None:
+def _select_cohorts(data: CheckedData, filters: list[CohortFilter], covariates: list[str],
+                    order: list[str] = ()) -> None:
     con = data.db.con
     extra = "".join(f", {quote(name)}" for name in covariates)
     parts, params = [], []
@@ -119,9 +120,10 @@ def _select_cohorts(data: CheckedData, filters: list[CohortFilter], covariates: 
             f"WHERE ({cohort.condition}) AND created_at BETWEEN ? AND ?"
         )
         params += [*cohort.params, cohort.start, cohort.end]
+    keys = "".join(f"{quote(name)}, " for name in order)
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE cohort AS SELECT row_number() OVER (ORDER BY treated DESC, account_id) - 1 AS row,"
-        f" * FROM ({' UNION ALL '.join(parts)}) ORDER BY row",
+        f"CREATE OR REPLACE TEMP TABLE cohort AS SELECT row_number() OVER (ORDER BY treated DESC, {keys}account_id) - 1"
+        f" AS row, * FROM ({' UNION ALL '.join(parts)}) ORDER BY row",
         params,
     )
     both = con.execute("SELECT account_id FROM cohort GROUP BY 1 HAVING count(*) > 1 ORDER BY 1").fetchall()
@@ -379,10 +381,15 @@ def _milestones(data: CheckedData, names: list[str], n: int) -> tuple[dict[str, 
 
 def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey, economics: Economics,
                 attribution: Attribution, covariates: list[str],
-                milestones: list[str] = ()) -> tuple[Panel, list[DataWarning]]:
+                milestones: list[str] = (), order: list[str] = ()) -> tuple[Panel, list[DataWarning]]:
     """Select both cohorts and aggregate every table to one row per account (and the first date of each
-    of ``milestones``)."""
-    _select_cohorts(data, filters, covariates)
+    of ``milestones``).
+
+    Rows: the treatment cohort first, each cohort ordered by the ``order`` columns, then account_id. Ordered
+    by the columns of exact or coarsened exact matching, every stratum's rows are contiguous, which the
+    bootstrap draws faster and a breakdown by the first column reads as slices.
+    """
+    _select_cohorts(data, filters, covariates, list(order))
     frame = data.db.con.execute("SELECT * FROM cohort ORDER BY row").fetchnumpy()
     n = len(frame["row"])
     _won_dates(data, journey)

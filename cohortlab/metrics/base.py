@@ -156,6 +156,9 @@ class _Batched:
 
 BATCHED = _Batched()
 
+# caches that live for one bootstrap pass (objects with clear()): estimate_replicates empties them when it ends
+PASS_CACHES: list = []
+
 
 def weighted_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``weights @ values``, from the chunk's batched sums when ``weights`` is a chunk block and ``values`` one

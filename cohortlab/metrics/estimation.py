@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cohortlab.metrics.base import BATCHED, Inputs, Metric
+from cohortlab.metrics.base import BATCHED, PASS_CACHES, Inputs, Metric
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,8 @@ def estimate_replicates(entries: dict[Hashable, tuple[Metric, Sides]],
                 progress(done, total)
     finally:
         BATCHED.sums = {}
+        for cache in PASS_CACHES:
+            cache.clear()
     return {key: Replicates(np.concatenate(sides["treatment"]), np.concatenate(sides["baseline"]))
             for key, sides in estimates.items()}
 

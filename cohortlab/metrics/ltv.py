@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import PASS_CACHES, Inputs, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
@@ -136,6 +136,10 @@ class _Recent:
     def __init__(self, size: int):
         self.size = size
         self.entries: list[tuple[tuple, tuple, Any]] = []
+        PASS_CACHES.append(self)  # emptied after each bootstrap pass: nothing outlives the arrays' run
+
+    def clear(self) -> None:
+        self.entries = []
 
     def get(self, key: tuple, objects: tuple, compute):
         for entry_key, entry_objects, value in self.entries:
@@ -146,8 +150,8 @@ class _Recent:
         return value
 
 
-_CURVES = _Recent(4)
-_CUSTOMERS = _Recent(4)
+_CURVES = _Recent(8)
+_CUSTOMERS = _Recent(32)  # one entry per cohort of the experiment and of each segment, kept across chunks
 
 
 def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,

@@ -90,7 +90,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
     columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
     panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                       columns, milestones)
+                                       columns, milestones, row_order(experiment))
     if owned:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats
         data.db.con.close()
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
@@ -115,6 +115,17 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
         results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
     )
+
+
+def row_order(experiment: Experiment) -> list[str]:
+    """The columns to order each cohort's panel rows by: for exact and coarsened exact matching, the matched
+    columns (a stratum is a combination of their values, or of bins of ordered values, so its rows come out
+    contiguous), a breakdown column among them first (its segments too)."""
+    spec = experiment.match
+    if spec.method not in ("exact", "cem"):
+        return []
+    columns = [*spec.on, *spec.coarsen]
+    return list(dict.fromkeys([*(name for name in experiment.breakdown if name in spec.on), *columns]))
 
 
 @dataclass(frozen=True)

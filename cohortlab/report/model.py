@@ -127,7 +127,7 @@ class ReportWarning:
 
 @dataclass(frozen=True)
 class AccountWeights:
-    """Matching's output per account, in panel order (treatment first): not part of the JSON report."""
+    """Matching's output per account, in panel order: not part of the JSON report."""
 
     account_id: np.ndarray
     treated: np.ndarray
@@ -135,8 +135,11 @@ class AccountWeights:
     subclass: np.ndarray        # stratum or matched-set id; -1 for none
 
     def rows(self) -> dict[str, np.ndarray]:
-        return {"account_id": self.account_id, "cohort": np.where(self.treated, "treatment", "baseline"),
-                "weight": self.weight, "subclass": self.subclass}
+        """The columns of the weights file: the treatment cohort first, each by account_id."""
+        order = np.lexsort((self.account_id, ~self.treated))
+        return {"account_id": self.account_id[order],
+                "cohort": np.where(self.treated[order], "treatment", "baseline"),
+                "weight": self.weight[order], "subclass": self.subclass[order]}
 
 
 @dataclass(frozen=True)

@@ -36,25 +36,41 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
     cohort = np.asarray(cohort)
     chunk_size = chunk_size or chunk_size_for(len(cohort))
     yield np.ones((1, len(cohort)))
-    groups = [np.flatnonzero(cohort == label) for label in np.unique(cohort)]
+    groups = [_members(cohort == label) for label in np.unique(cohort)]
     chunks = -(-replicates // chunk_size)
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(chunks)):
         rng = np.random.default_rng(child)
         rows = min(chunk_size, replicates - index * chunk_size)
         by_account = np.empty((len(cohort), rows))
         for members in groups:
-            by_account[members] = resample_counts(rng, len(members), rows)
+            size = members.stop - members.start if isinstance(members, slice) else len(members)
+            by_account[members] = resample_counts(rng, size, rows).T  # a block copy when members is a slice
         yield by_account.T
 
 
+def _members(mask: np.ndarray) -> slice | np.ndarray:
+    rows = np.flatnonzero(mask)
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
+
+
 def resample_counts(rng: np.random.Generator, size: int, rows: int) -> np.ndarray:
-    """``rows`` resamples of ``size`` members drawn with replacement, as counts (size × rows: a column per
-    resample, each multinomial(size, uniform)). Drawn as indices and counted with one bincount, several times
-    faster than ``rng.multinomial`` over a uniform vector of a large group."""
-    picks = rng.integers(0, size, size=(size, rows))
-    picks *= rows
-    picks += np.arange(rows)[None, :]
-    return np.bincount(picks.ravel(), minlength=size * rows).reshape(size, rows)
+    """``rows`` resamples of ``size`` members drawn with replacement, as counts (rows × size), each
+    multinomial(size, uniform). Drawn as indices and counted with bincount, several times faster than
+    ``rng.multinomial`` over a uniform vector of a large group: one bincount for all resamples of a small
+    group, one per resample of a large one (its counts then still fit in cache)."""
+    picks = rng.integers(0, size, size=(rows, size))
+    if size < LARGE_GROUP:
+        picks += (np.arange(rows) * size)[:, None]
+        return np.bincount(picks.ravel(), minlength=rows * size).reshape(rows, size).astype(float)
+    counts = np.empty((rows, size))
+    for row in range(rows):
+        counts[row] = np.bincount(picks[row], minlength=size)
+    return counts
+
+
+LARGE_GROUP = 20_000
 
 
 JACKKNIFE_BLOCKS = 100

@@ -163,6 +163,7 @@ def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 
     u, v = np.zeros(rows), np.zeros(rows)
     current = terms(u, v, everyone, False)
     active = np.ones(rows, dtype=bool)
+    flattened = np.zeros(rows, dtype=bool)  # stopped where no step gains beyond rounding: a maximum to 12 digits
     scale = 1.0 + churned_all.sum(axis=1) + survived_all.sum(axis=1)
     for _ in range(iterations):
         if not active.any():
@@ -201,7 +202,8 @@ def fit_sbg_counts(churned: np.ndarray, survived: np.ndarray, iterations: int = 
         flat = gained <= 1e-12 * np.abs(new_ll)
         done = (np.hypot(g_u, g_v) / scale[index] < 1e-9) | (moved < 1e-9) | ~accepted | flat
         active[index[done]] = False
+        flattened[index[flat]] = True
     _, g_u, g_v, *_ = terms(u, v, everyone, True)
     at_bound = (np.abs(u) >= LOG_BOUND) | (np.abs(v) >= LOG_BOUND)
-    converged = (np.hypot(g_u, g_v) / scale < 1e-6) | at_bound
+    converged = (np.hypot(g_u, g_v) / scale < 1e-6) | at_bound | flattened
     return SBGFits(np.exp(u), np.exp(v), converged)
