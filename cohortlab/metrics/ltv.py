@@ -64,7 +64,7 @@ def modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs
 def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
     economics = context.economics
     months = min(horizon, max(int(panel.observed_months.max(initial=0)), 1))
-    arrays = earned_inputs(panel, months)
+    arrays = customer_arrays(panel)
     time, churned = churn_times(panel)
     period = economics.renewal_period_months
     customer = time >= 0
@@ -72,11 +72,12 @@ def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Input
     # customer lost in tenure month τ ≥ 1; a customer still paying in month c−1 made ⌊(c−1)/p⌋ renewals
     arrays["churn_period"] = np.where(customer & churned & (time >= 1), -(-time // period), -1)
     arrays["renewals"] = np.where(customer & ~churned, time // period, -1)
-    # only the decomposition reads revenue and the kept margin: they are built when asked for (see
-    # curve_values), and each holds a (accounts × months) matrix no bigger than the margin's
     arrays["last_paid"] = np.where(churned, time - 1, np.iinfo(np.int64).max)
     arrays["first_margin"] = months_matrix(panel.margin, 1)[:, 0]
-    arrays["revenue_months"] = months_matrix(panel.revenue, months)  # a view of the panel's matrix
+    # views of the panel's matrices: the customers' observed months are taken from them when a curve needs
+    # them (customer_values), so the inputs hold no (accounts × months) matrix of their own
+    arrays["margin_months"] = months_matrix(panel.margin, months)
+    arrays["revenue_months"] = months_matrix(panel.revenue, months)
     return Inputs(arrays, arrays["customer"], {
         "discount": discount_factors(horizon, economics.discount_rate), "horizon": horizon,
         "period": period, "expansion": economics.expansion_rate, "min_cohort": context.min_cohort,
@@ -96,9 +97,12 @@ class Curve:
 
 def observed_tenure(inputs: Inputs) -> int:
     """L: the leading tenure months at which at least ``min_cohort`` of the cohort's customers are observed."""
-    counts = inputs.arrays["observed"].sum(axis=0)
+    arrays = inputs.arrays
+    width = arrays["margin_months"].shape[1]
+    months = np.minimum(arrays["observed_months"][arrays["customer"]], width)
+    counts = np.cumsum(np.bincount(months, minlength=width + 1)[::-1])[::-1][1:]  # counts[t]: customers observed at t
     short = np.flatnonzero(counts < inputs.extra["min_cohort"])
-    return int(short[0]) if len(short) else len(counts)
+    return int(short[0]) if len(short) else width
 
 
 def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
@@ -108,20 +112,26 @@ def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
     return fit_sbg_counts(churned, survived)
 
 
-CURVE_ARRAYS = ("margin", "observed", "churn_period", "renewals", "revenue_months", "first_margin", "last_paid")
+CURVE_ARRAYS = ("customer", "observed_months", "margin_months", "revenue_months", "churn_period", "renewals",
+                "first_margin", "last_paid")
 
 
-def curve_values(inputs: Inputs, value: str) -> np.ndarray:
-    """The (accounts × months) matrix of ``value`` over observed months: margin, revenue, or kept_margin (the
-    month-0 margin in every month the customer is still paying: the value of retention alone)."""
+def customer_values(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers' rows, their observed indicators over the observed tenure L (customers × L), and ``value``
+    over the same months: margin, revenue, or kept_margin (the month-0 margin in every month the customer
+    is still paying: the value of retention alone)."""
     arrays = inputs.arrays
+    rows = np.flatnonzero(arrays["customer"])
+    limit = observed_tenure(inputs)
+    months = np.arange(limit)[None, :]
+    observed = (months < arrays["observed_months"][rows, None]).astype(float)
     if value == "margin":
-        return arrays["margin"]
-    observed = arrays["observed"]
-    if value == "revenue":
-        return arrays["revenue_months"] * observed
-    alive = np.arange(observed.shape[1])[None, :] <= arrays["last_paid"][:, None]
-    return arrays["first_margin"][:, None] * alive * observed
+        values = arrays["margin_months"][rows, :limit] * observed
+    elif value == "revenue":
+        values = arrays["revenue_months"][rows, :limit] * observed
+    else:
+        values = arrays["first_margin"][rows, None] * (months <= arrays["last_paid"][rows, None]) * observed
+    return rows, observed, values
 
 
 class _Recent:
@@ -187,18 +197,12 @@ def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: boo
 
 
 def _customer_rows(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The customers' rows, and their observed indicators and ``value`` over the observed tenure L."""
-    arrays = inputs.arrays
-
-    def compute():
-        rows = np.flatnonzero(arrays["customer"])
-        limit = observed_tenure(inputs)
-        return rows, arrays["observed"][rows, :limit], curve_values(inputs, value)[rows, :limit]
-
+    """:func:`customer_values`, once per cohort for the margin (the curve every bootstrap chunk needs)."""
     if value != "margin":  # the decomposition's other values: once per cohort, nothing to share
-        return compute()
-    objects = (arrays["customer"], arrays["observed"], arrays["margin"])
-    return _CUSTOMERS.get((inputs.extra["min_cohort"],), objects, compute)
+        return customer_values(inputs, value)
+    arrays = inputs.arrays
+    objects = tuple(arrays[name] for name in ("customer", "observed_months", "margin_months"))
+    return _CUSTOMERS.get((inputs.extra["min_cohort"],), objects, lambda: customer_values(inputs, value))
 
 
 class LTV(Metric):
