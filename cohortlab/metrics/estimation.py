@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cohortlab.metrics.base import BATCHED, PASS_CACHES, Inputs, Metric
+from cohortlab.stats.bootstrap import contiguous
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,4 @@ def _vectors(entries: dict[Hashable, tuple[Metric, Sides]]) -> dict[Hashable, tu
 def rows_of(mask: np.ndarray) -> slice | np.ndarray:
     """The rows of ``mask`` as a slice when they are contiguous (the panel puts treatment rows first), else
     as indices."""
-    rows = np.flatnonzero(mask)
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return slice(int(rows[0]), int(rows[-1]) + 1)
-    return rows
+    return contiguous(np.flatnonzero(mask))

@@ -33,7 +33,7 @@ from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.yamlio import LoadedYaml
 from cohortlab.stats.analytic import Estimate, linearized_estimate, normal_comparison
-from cohortlab.stats.bootstrap import jackknife_counts, replicate_counts
+from cohortlab.stats.bootstrap import contiguous, jackknife_counts, replicate_counts
 from cohortlab.stats.inference import Comparison, adjust_p_values, bootstrap_comparison, verdict
 from cohortlab.stats.power import minimum_detectable_effect
 
@@ -315,7 +315,8 @@ def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: P
     for index, job in enumerate(members):
         for side, rows in job.sides().items():
             shared: dict[int, np.ndarray] = {}
-            columns = rows if job is owner else job.within[rows]  # the side's columns in the owner's weights
+            # the side's columns in the owner's weights: a slice when contiguous (rows ordered by the strata)
+            columns = rows if job is owner else contiguous(job.within[rows])
             for key, (metric, inputs) in job.prepared.items():
                 if key not in job.comparisons:
                     entries.setdefault((index, key), (metric, {}))[1][side] = (inputs.take(rows, shared), columns)

@@ -36,7 +36,7 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
     cohort = np.asarray(cohort)
     chunk_size = chunk_size or chunk_size_for(len(cohort))
     yield np.ones((1, len(cohort)))
-    groups = [_members(cohort == label) for label in np.unique(cohort)]
+    groups = [contiguous(np.flatnonzero(cohort == label)) for label in np.unique(cohort)]
     chunks = -(-replicates // chunk_size)
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(chunks)):
         rng = np.random.default_rng(child)
@@ -46,13 +46,6 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
             size = members.stop - members.start if isinstance(members, slice) else len(members)
             by_account[members] = resample_counts(rng, size, rows).T  # a block copy when members is a slice
         yield by_account.T
-
-
-def _members(mask: np.ndarray) -> slice | np.ndarray:
-    rows = np.flatnonzero(mask)
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
-        return slice(int(rows[0]), int(rows[-1]) + 1)
-    return rows
 
 
 def resample_counts(rng: np.random.Generator, size: int, rows: int) -> np.ndarray:
@@ -71,6 +64,13 @@ def resample_counts(rng: np.random.Generator, size: int, rows: int) -> np.ndarra
 
 
 LARGE_GROUP = 20_000
+
+
+def contiguous(rows: np.ndarray) -> slice | np.ndarray:
+    """Increasing row indices as a slice when they are contiguous (then the rows are a view), else as they are."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1):
+        return slice(int(rows[0]), int(rows[-1]) + 1)
+    return rows
 
 
 JACKKNIFE_BLOCKS = 100
