@@ -11,6 +11,7 @@ with an analytic form also give each account's influence on the point estimate
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -156,9 +157,6 @@ class _Batched:
 
 BATCHED = _Batched()
 
-# caches that live for one bootstrap pass (objects with clear()): estimate_replicates empties them when it ends
-PASS_CACHES: list = []
-
 
 def weighted_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
     """``weights @ values``, from the chunk's batched sums when ``weights`` is a chunk block and ``values`` one
@@ -169,3 +167,36 @@ def weighted_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
         if column is not None:
             return found[1][:, column]
     return weights @ values
+
+
+_PASS_CACHES: list[PassCache] = []
+
+
+class PassCache:
+    """The last few results of a computation during a bootstrap pass, found again by the identity of the
+    arrays they came from (an entry holds them, so their ids cannot be reused while it lives).
+
+    Every pass cache, like the batched sums, is emptied by :func:`end_pass`: when a pass over the replicates
+    ends and when a comparison's results are built, so nothing outlives its arrays' run. Like the batched
+    sums, they assume one comparison at a time in a process.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: list[tuple[tuple, tuple, Any]] = []
+        _PASS_CACHES.append(self)
+
+    def get(self, key: tuple, objects: tuple, compute: Callable[[], Any]) -> Any:
+        for entry_key, entry_objects, value in self.entries:
+            if entry_key == key and all(a is b for a, b in zip(entry_objects, objects)):
+                return value
+        value = compute()
+        self.entries = [(key, objects, value), *self.entries[:self.size - 1]]
+        return value
+
+
+def end_pass() -> None:
+    """Empty the batched sums and every pass cache."""
+    BATCHED.sums = {}
+    for cache in _PASS_CACHES:
+        cache.entries = []

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cohortlab.metrics.base import BATCHED, PASS_CACHES, Inputs, Metric
+from cohortlab.metrics.base import BATCHED, Inputs, Metric, end_pass
 from cohortlab.stats.bootstrap import contiguous
 
 
@@ -57,9 +57,7 @@ def estimate_replicates(entries: dict[Hashable, tuple[Metric, Sides]],
             if progress:
                 progress(done, total)
     finally:
-        BATCHED.sums = {}
-        for cache in PASS_CACHES:
-            cache.clear()
+        end_pass()
     return {key: Replicates(np.concatenate(sides["treatment"]), np.concatenate(sides["baseline"]))
             for key, sides in estimates.items()}
 

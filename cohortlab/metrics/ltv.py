@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import PASS_CACHES, Inputs, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, PassCache, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
@@ -134,34 +134,11 @@ def customer_values(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray,
     return rows, observed, values
 
 
-class _Recent:
-    """The last few results of a computation, found again by the identity of the arrays they came from.
-
-    Modeled LTV, LTV:CAC and payback evaluate the same curve on the same weights (one bootstrap chunk's
-    block of a cohort, shared with the same input arrays): the renewal model is fitted once for all three,
-    and each cohort's customer rows are gathered once. An entry holds its arrays, so their ids cannot be
-    reused while it lives.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self.entries: list[tuple[tuple, tuple, Any]] = []
-        PASS_CACHES.append(self)  # emptied after each bootstrap pass: nothing outlives the arrays' run
-
-    def clear(self) -> None:
-        self.entries = []
-
-    def get(self, key: tuple, objects: tuple, compute):
-        for entry_key, entry_objects, value in self.entries:
-            if entry_key == key and all(a is b for a, b in zip(entry_objects, objects)):
-                return value
-        value = compute()
-        self.entries = [(key, objects, value), *self.entries[:self.size - 1]]
-        return value
-
-
-_CURVES = _Recent(8)
-_CUSTOMERS = _Recent(32)  # one entry per cohort of the experiment and of each segment, kept across chunks
+# Modeled LTV, LTV:CAC and payback evaluate the same curve on the same weights (a bootstrap chunk's block of a
+# cohort, with the same input arrays): the renewal model is fitted once for the three, and each cohort's
+# customers' values are built once per pass (an entry per cohort of the experiment and of each segment)
+_CURVES = PassCache(8)
+_CUSTOMERS = PassCache(32)
 
 
 def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,

@@ -22,7 +22,7 @@ from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.match.core import factorize
 from cohortlab.match.balance import balance_table
 from cohortlab.metrics.acquisition import CostPer, CostPerParams
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
+from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, end_pass
 from cohortlab.metrics.estimation import estimate_replicates, rows_of
 from cohortlab.metrics.funnel import Conversion, StepParams
 from cohortlab.metrics.registry import resolve_all
@@ -217,6 +217,7 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
         else:
             results += [replace(result, segment=segment.label) for result in _results(job, settings)[0]]
 
+    end_pass()  # the details above may have filled the pass caches
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
     adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
     tests = 1 if settings.correction == "none" else len(ok)
