@@ -198,7 +198,7 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
         if isinstance(segment.matching, str):
             jobs.append(segment.matching)
             continue
-        shared = matching.restricts_to(segment.matching, segment.rows) and segment.rows is not None
+        shared = segment.rows is not None and matching.restricts_to(segment.matching, segment.rows)
         jobs.append(_Job(metrics, segment.panel, segment.matching, segment.matching.weights(),
                          segment.rows if shared else None))
     runnable = [job for job in jobs if isinstance(job, _Job)]
@@ -208,7 +208,7 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
 
     overall, warnings = _results(main, settings)
     results, described = overall[:len(metrics)], overall[len(metrics):]
-    warnings = [warning for index, found in enumerate(warnings) if index < len(metrics) for warning in found]
+    warnings = [warning for found in warnings[:len(metrics)] for warning in found]  # the funnel's: descriptive
     for segment, job in zip(breakdown, jobs[1:]):
         if isinstance(job, str):
             results += [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
@@ -297,9 +297,10 @@ def _compare(jobs: list[_Job], settings: Settings, progress: Progress | None) ->
     form, else from the bootstrap (percentile or BCa intervals)."""
     if settings.ci == "analytic":
         for job in jobs:
+            sides = job.sides().values()
             for key, (metric, inputs) in job.prepared.items():
                 estimates = [_analytic_estimate(metric, inputs.take(rows), job.weights[rows], job.matching.groups[rows])
-                             for rows in job.sides().values()]
+                             for rows in sides]
                 if None not in estimates:
                     job.comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
     host, *others = jobs

@@ -36,14 +36,14 @@ def replicate_counts(cohort: np.ndarray, replicates: int, seed: int, chunk_size:
     cohort = np.asarray(cohort)
     chunk_size = chunk_size or chunk_size_for(len(cohort))
     yield np.ones((1, len(cohort)))
-    groups = [contiguous(np.flatnonzero(cohort == label)) for label in np.unique(cohort)]
+    groups = [np.flatnonzero(cohort == label) for label in np.unique(cohort)]
+    groups = [(contiguous(members), len(members)) for members in groups]
     chunks = -(-replicates // chunk_size)
     for index, child in enumerate(np.random.SeedSequence(seed).spawn(chunks)):
         rng = np.random.default_rng(child)
         rows = min(chunk_size, replicates - index * chunk_size)
         by_account = np.empty((len(cohort), rows))
-        for members in groups:
-            size = members.stop - members.start if isinstance(members, slice) else len(members)
+        for members, size in groups:
             by_account[members] = resample_counts(rng, size, rows).T  # a block copy when members is a slice
         yield by_account.T
 
@@ -67,8 +67,9 @@ LARGE_GROUP = 20_000
 
 
 def contiguous(rows: np.ndarray) -> slice | np.ndarray:
-    """Increasing row indices as a slice when they are contiguous (then the rows are a view), else as they are."""
-    if len(rows) and rows[-1] - rows[0] + 1 == len(rows) and np.all(np.diff(rows) == 1):
+    """Strictly increasing row indices as a slice when they are contiguous (then the rows are a view), else as
+    they are."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
         return slice(int(rows[0]), int(rows[-1]) + 1)
     return rows
 
