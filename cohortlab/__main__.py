@@ -1,3 +1,3 @@
-from cohortlab.cli.app import main
+from cohortlab.cli import main
 
 main()

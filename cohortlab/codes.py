@@ -15,6 +15,7 @@ class WarningCode(StrEnum):
     UNATTRIBUTED_SPEND = "W105"     # spend that reaches no account through touches
     NULL_COST = "W106"              # revenue rows without cost when margin comes from cost
     UNKNOWN_PAID_CHANNEL = "W107"   # attribution.paid_channels names a channel no touch carries
+    AS_OF_OUTLIERS = "W108"         # an inferred as_of left out sparse months beyond it (likely date errors)
     UNMATCHED_TREATED = "W201"      # treated accounts without a baseline stratum (dropped)
     UNBALANCED = "W202"             # a covariate's SMD above max_smd after matching
     SCORE_NOT_CONVERGED = "W203"    # the propensity model's fit did not converge (separation)

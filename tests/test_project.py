@@ -24,7 +24,7 @@ ALLOWED = {
     "data": {"data", "spec"},
     "spec": {"spec"},
 }
-SHARED = {"errors", "codes"}  # leaf modules every layer may use
+SHARED = {"errors", "codes", "outputs"}  # leaf modules every layer may use
 
 
 def _imports(path: Path) -> set[str]:

@@ -21,6 +21,3 @@ app.command()(demo)
 app.command()(init)
 app.command()(schema)
 
-
-def main() -> None:
-    app(prog_name="cohortlab")

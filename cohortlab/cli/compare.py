@@ -54,10 +54,20 @@ def compare(
     from cohortlab.report.render import RENDERERS
 
     with user_errors(debug):
+        from cohortlab.outputs import atomic_path, refuse_inputs
+        from cohortlab.report.build import input_files
+
         if weights is not None and weights.suffix.lower() not in (".csv", ".parquet"):
             from cohortlab.errors import InputError
 
             raise InputError(f"--weights {weights}: the file name must end in .csv or .parquet")
+        unique: dict[Path, Path] = {}
+        for path in experiments:  # an experiment given twice is compared once
+            unique.setdefault(path.resolve(), path)
+        experiments = list(unique.values())
+        outputs = {option: path for option, path in (("--output", output), ("--weights", weights)) if path}
+        if outputs:  # before the work: never write over an input, whatever the run finds
+            refuse_inputs(outputs, [found for path in experiments for found in input_files(path, config)])
         reports = []
         for path in experiments:
             with _progress(path) as progress:
@@ -68,13 +78,8 @@ def compare(
             _write_weights(reports, weights)
         render = RENDERERS[format.value]
         if output is not None:
-            try:
-                with open(output, "w", encoding="utf-8") as stream:
-                    render(reports, stream, False)
-            except OSError as error:
-                from cohortlab.errors import InputError
-
-                raise InputError(f"cannot write {output}: {error.strerror}") from None
+            with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8") as stream:
+                render(reports, stream, False)
             typer.echo(f"wrote {output}", err=True)
         else:
             color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -86,16 +91,22 @@ def _write_weights(reports: list, path: Path) -> None:
     import pandas as pd
 
     from cohortlab.errors import InputError
+    from cohortlab.outputs import atomic_path
 
+    files: dict[str, str] = {}
+    for report in reports:
+        other = files.setdefault(report.experiment.name, report.experiment.file)
+        if other != report.experiment.file:
+            raise InputError(f"--weights: {other} and {report.experiment.file} are both named "
+                             f"'{report.experiment.name}', so their rows could not be told apart",
+                             hint="each experiment needs its own name (cohortlab validate checks it)")
     frame = pd.concat([pd.DataFrame({"experiment": report.experiment.name, **report.accounts.rows()})
                        for report in reports], ignore_index=True)
-    try:
+    with atomic_path(path) as temporary:
         if path.suffix.lower() == ".csv":
-            frame.to_csv(path, index=False, float_format="%.12g")
+            frame.to_csv(temporary, index=False, float_format="%.12g")
         else:
-            frame.to_parquet(path, index=False)
-    except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror or error}") from None
+            frame.to_parquet(temporary, index=False)
     typer.echo(f"wrote {path} ({len(frame):,} accounts)", err=True)
 
 

@@ -12,15 +12,28 @@ import typer
 from cohortlab.errors import CohortlabError
 
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
+def interrupted() -> typer.Exit:
+    """Say that the run was interrupted (one line on stderr) and give the exit to raise."""
+    sys.stderr.write("interrupted\n")
+    sys.stderr.flush()
+    return typer.Exit(EXIT_INTERRUPTED)
 
 
 @contextmanager
 def user_errors(debug: bool) -> Iterator[None]:
-    """Show a :class:`CohortlabError` (or any unexpected error) as one message with exit code 2."""
+    """Show a :class:`CohortlabError` (or any unexpected error) as one message with exit code 2; Ctrl-C as
+    one line with exit code 130 (outputs are written atomically, so none is left half-written)."""
     try:
         yield
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except (typer.Exit, typer.Abort):
         raise
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        raise interrupted() from None
     except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as other tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -10,7 +10,7 @@ so nothing is dropped silently.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.source import Database, quote
@@ -35,6 +35,7 @@ OPTIONAL: dict[str, dict[str, str]] = {
     "touches": {"campaign": TEXT, "channel": TEXT},
 }
 NON_NEGATIVE = {"revenue": ("amount", "cost"), "spend": ("amount",), "accounts": ("acquisition_cost",)}
+FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 EVENT_DATES = {"stages": "at", "revenue": "month", "touches": "at", "milestones": "at", "spend": "date"}
 
 def _is_type(duckdb_type: str, kind: str) -> bool:
@@ -61,9 +62,24 @@ class CheckedData:
     db: Database
     as_of: dt.date
     warnings: tuple[DataWarning, ...]
+    as_of_basis: str = "set in the config"     # how as_of was found: the config's, or inferred (and how)
+    rows: dict[str, int] = field(default_factory=dict)     # rows of each table the source has
+    usable: dict[str, int] = field(default_factory=dict)   # of them, rows kept by the checks (``<table>_ok``)
 
     def has(self, table: str) -> bool:
         return self.db.has(table)
+
+    def unreadable(self, table: str) -> str | None:
+        """Why ``table`` can inform no metric (the source has none, it has no rows, every row was set
+        aside), or None when it has usable rows."""
+        if not self.has(table):
+            return f"the source has no '{table}' table"
+        origin = self.db.tables[table].origin
+        if not self.rows.get(table):
+            return f"table '{table}' ({origin}) has no rows"
+        if not self.usable.get(table):
+            return f"none of the {self.rows[table]:,} rows of table '{table}' ({origin}) could be used (see the warnings)"
+        return None
 
 
 def _examples(db: Database, table: str, condition: str, params: list | None = None, limit: int = 3) -> str:
@@ -76,7 +92,8 @@ def _examples(db: Database, table: str, condition: str, params: list | None = No
     return "; e.g. " + " | ".join(f"{{{line}}}" for line in lines) if lines else ""
 
 
-def _check_columns(db: Database, name: str) -> None:
+def _check_columns(db: Database, name: str) -> int:
+    """Check a table's columns and values against the contract; return its number of rows."""
     table = db.tables[name]
     for column, kind in REQUIRED[name].items():
         if column not in table.columns:
@@ -92,40 +109,82 @@ def _check_columns(db: Database, name: str) -> None:
                 f"table '{name}' ({table.origin}) column '{source}' has type {table.columns[column]}; expected {kind}"
                 + _examples(db, name, f"{quote(column)} IS NOT NULL"),
             )
-    for column in REQUIRED[name]:
-        nulls = db.scalar(f"SELECT count(*) FROM {quote(name)} WHERE {quote(column)} IS NULL")
-        if nulls:
-            raise DataError(
-                f"table '{name}' ({table.origin}) column '{table.source_column(column)}' has {nulls} null values"
-                + _examples(db, name, f"{quote(column)} IS NULL"),
-            )
+    # one pass over the table counts every kind of bad value in every column that has it
+    checks: list[tuple[str, str, str]] = []  # (column, what, condition)
+    checks += [(column, "null values", f"{quote(column)} IS NULL") for column in REQUIRED[name]]
     for column in NON_NEGATIVE.get(name, ()):
         if column in table.columns:
-            negative = db.scalar(f"SELECT count(*) FROM {quote(name)} WHERE {quote(column)} < 0")
-            if negative:
-                raise DataError(
-                    f"table '{name}' ({table.origin}) column '{table.source_column(column)}' has {negative} "
-                    f"negative values" + _examples(db, name, f"{quote(column)} < 0"),
-                )
+            if table.columns[column] in FLOAT_TYPES:  # NaN and ±inf: a float column's values that are no amount
+                checks.append((column, "NaN or infinite values", f"NOT isfinite({quote(column)})"))
+            checks.append((column, "negative values", f"{quote(column)} < 0"))
+    total, *counts = db.con.execute("SELECT count(*)" + "".join(f", count(*) FILTER (WHERE {condition})"
+                                                                for _, _, condition in checks)
+                                    + f" FROM {quote(name)}").fetchone()
+    for (column, what, condition), count in zip(checks, counts):
+        if count:
+            raise DataError(
+                f"table '{name}' ({table.origin}) column '{table.source_column(column)}' has {count} {what}"
+                + _examples(db, name, condition),
+            )
+    return total
 
 
-def _default_as_of(db: Database) -> dt.date:
-    """The last day of the last month with revenue; without revenue, the last entry date."""
-    if db.has("revenue"):
-        last = db.scalar("SELECT max(CAST(month AS DATE)) FROM revenue")
-        if last is not None:
-            return db.scalar("SELECT last_day(CAST(? AS DATE))", [last])
-    last = db.scalar("SELECT max(CAST(created_at AS DATE)) FROM accounts")
-    if last is None:
+SPARSE_SHARE = 0.01  # months beyond the data: under 1% of the busiest month's rows (or of all rows, after a gap)
+GAP_MONTHS = 12      # a gap of more than a year with no rows at all
+
+
+def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list[DataWarning]]:
+    """as_of when the config sets none: the end of the last month with revenue; without revenue rows, the
+    last entry date. Rows in months that look like date errors are left out of the inference: months after
+    a gap of more than :data:`GAP_MONTHS` that together hold under :data:`SPARSE_SHARE` of the rows, and
+    trailing months each holding under that share of the busiest month's rows (a single row dated in 2400
+    must not move as_of by four centuries). Returns as_of, how it was inferred, and a warning for the rows
+    it left out."""
+    table, column = ("revenue", "month") if rows.get("revenue") else ("accounts", "created_at")
+    months = db.con.execute(f"SELECT CAST(date_trunc('month', CAST({quote(column)} AS DATE)) AS DATE), count(*) "
+                            f"FROM {quote(table)} GROUP BY 1 ORDER BY 1").fetchall()
+    if not months:
         raise DataError(f"table 'accounts' ({db.tables['accounts'].origin}) has no rows")
-    return last
+    total = sum(count for _, count in months)
+    kept = months
+    for index in range(1, len(months)):
+        gap = _month_number(months[index][0]) - _month_number(months[index - 1][0]) - 1
+        if gap > GAP_MONTHS and sum(count for _, count in months[index:]) < SPARSE_SHARE * total:
+            kept = months[:index]
+            break
+    busiest = max(count for _, count in kept)
+    last_month = max(month for month, count in kept if count >= SPARSE_SHARE * busiest)
+    beyond = [(month, count) for month, count in months if month > last_month]
+    origin = db.tables[table].origin
+    if table == "revenue":
+        as_of = db.scalar("SELECT last_day(CAST(? AS DATE))", [last_month])
+        basis = f"inferred: the end of the last month with revenue ({last_month:%Y-%m})"
+    else:
+        as_of = db.scalar("SELECT max(CAST(created_at AS DATE)) FROM accounts WHERE CAST(created_at AS DATE) < "
+                          "CAST(? AS DATE) + INTERVAL 1 MONTH", [last_month])
+        basis = "inferred: the last entry date (the source has no revenue rows)"
+    if not beyond:
+        return as_of, basis, []
+    count = sum(rows for _, rows in beyond)
+    basis += f"; {count:,} {table} rows in later months left out as likely date errors"
+    warning = DataWarning(WarningCode.AS_OF_OUTLIERS, (
+        f"as_of {as_of} was inferred from '{table}' ({origin}) leaving out {count:,} rows in {len(beyond)} later "
+        f"months, up to {beyond[-1][0]:%Y-%m}: too few rows to be the data's present (the busiest month has "
+        f"{busiest:,}), so probably date errors; set as_of in the config if they are real"
+        + _examples(db, table, f"CAST({quote(column)} AS DATE) >= CAST(? AS DATE)", [beyond[0][0]], 2)))
+    return as_of, basis, [warning]
+
+
+def _month_number(day: dt.date) -> int:
+    return day.year * 12 + day.month
 
 
 def check_contract(db: Database, journey: Journey, as_of: dt.date | None) -> CheckedData:
     """Check every table against the contract and create the clean ``*_ok`` views."""
-    for name in db.tables:
-        _check_columns(db, name)
+    rows = {name: _check_columns(db, name) for name in db.tables}
     accounts = db.tables["accounts"]
+    if not rows["accounts"]:
+        raise DataError(f"table 'accounts' ({accounts.origin}) has no rows")
     duplicates = db.scalar("SELECT count(*) FROM (SELECT account_id FROM accounts GROUP BY 1 HAVING count(*) > 1)")
     if duplicates:
         raise DataError(
@@ -134,23 +193,28 @@ def check_contract(db: Database, journey: Journey, as_of: dt.date | None) -> Che
             + _examples(db, "accounts", "account_id IN (SELECT account_id FROM accounts GROUP BY 1 HAVING count(*) > 1)"
                         " ORDER BY account_id"),
         )
-    as_of = as_of or _default_as_of(db)
+    warnings: list[DataWarning] = []
+    if as_of is None:
+        as_of, as_of_basis, warnings = _infer_as_of(db, rows)
+    else:
+        as_of_basis = "set in the config"
     db.con.execute(
         "CREATE VIEW accounts_ok AS SELECT * REPLACE (CAST(account_id AS VARCHAR) AS account_id, "
         f"CAST(created_at AS DATE) AS created_at) FROM accounts WHERE CAST(created_at AS DATE) <= "
         f"DATE '{as_of.isoformat()}'"  # a date object's ISO form: views cannot hold bound parameters
     )
-    warnings: list[DataWarning] = []
     late = db.scalar("SELECT count(*) FROM accounts WHERE CAST(created_at AS DATE) > ?", [as_of])
     if late:
         warnings.append(DataWarning(WarningCode.AFTER_AS_OF,
                                     f"{late} accounts ({accounts.origin}) entered after as_of {as_of} and were "
                                     "ignored, with their events" + _examples(db, "accounts",
                                                                              "CAST(created_at AS DATE) > ?", [as_of], 2)))
+    usable = {"accounts": rows["accounts"] - late}
     for name in ("stages", "revenue", "spend", "touches", "milestones"):
         if db.has(name):
             warnings += _clean_view(db, name, as_of, journey)
-    return CheckedData(db, as_of, tuple(warnings))
+            usable[name] = db.scalar(f"SELECT count(*) FROM {name}_ok")
+    return CheckedData(db, as_of, tuple(warnings), as_of_basis, rows, usable)
 
 
 def _clean_view(db: Database, name: str, as_of: dt.date, journey: Journey) -> list[DataWarning]:

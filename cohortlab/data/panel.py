@@ -63,6 +63,8 @@ class Panel:
     milestone_names: tuple[str, ...] = ()  # every milestone in the data
     cost_by_channel: dict[str, np.ndarray] = field(default_factory=dict)  # cost divided by the attribution model
     window_days: int | None = None  # the journey's conversion window (days after entry), if any
+    # why data a metric may need is missing ("won", "stages", "revenue", "milestones" → reason); see Metric.needs
+    unreadable: dict[str, str] = field(default_factory=dict)
     # per-panel memo of derived per-account inputs that several metrics share (see Panel.derived)
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -252,6 +254,9 @@ def _cohort_cost(data: CheckedData, journey: Journey, attribution: Attribution,
     touches, else `accounts.acquisition_cost`."""
     con, accounts = data.db.con, data.db.tables["accounts"]
     if data.has("spend") and data.has("touches"):
+        missing = data.unreadable("spend") or data.unreadable("touches")
+        if missing:
+            return np.full(n, np.nan), {}, CostSource(None, f"cost comes from spend through touches, but {missing}")
         return _allocated_cost(data, journey, attribution, n)
     if "acquisition_cost" in accounts.columns:
         rows = con.execute("SELECT c.row, a.acquisition_cost FROM cohort c JOIN accounts_ok a USING (account_id) "
@@ -426,9 +431,22 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
         cost=cost,
         revenue=revenue, margin=margin, observed_months=observed, as_of=data.as_of, cost_source=cost_source,
         milestones=milestone_dates, milestone_names=milestone_names, cost_by_channel=cost_by_channel,
-        window_days=journey.window_days,
+        window_days=journey.window_days, unreadable=_unreadable(data),
     )
     return panel, warnings
+
+
+def _unreadable(data: CheckedData) -> dict[str, str]:
+    """Why each kind of data a metric may need is missing: a table absent, empty or wholly set aside, and the
+    won dates, which come from `stages`, or from revenue without a stages table (SPEC §3)."""
+    reasons = {table: reason for table in ("stages", "revenue", "milestones")
+               if (reason := data.unreadable(table)) is not None}
+    if data.has("stages"):
+        won = reasons.get("stages")
+    else:
+        won = reasons.get("revenue") and ("no account's won date is known: the source has no 'stages' table, and "
+                                          + reasons["revenue"])
+    return {**reasons, **({"won": won} if won else {})}
 
 
 def _plain(values) -> np.ndarray:

@@ -7,6 +7,10 @@ names (remapped per config), so the rest of the data layer writes plain SQL agai
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,11 +35,109 @@ class Table:
         return self.renamed.get(column, column)
 
 
+# errors of the engine that come from the data (a value that does not convert, a file that cannot be
+# read or ends early): the user's to fix, so they become DataError naming the table; any other engine error
+# is a bug in a query of ours and stays an internal error
+DATA_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.IOException,
+               duckdb.OutOfRangeException, duckdb.OutOfMemoryException)
+
+
+class Connection:
+    """The source's DuckDB connection, through which every query of the data layer runs.
+
+    An engine error caused by the data becomes a :class:`DataError` that names the table, its file, and
+    where the engine says so the line, column and value; a query interrupted by Ctrl-C becomes a
+    ``KeyboardInterrupt`` again (DuckDB reports it as a ``RuntimeError``).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Table]):
+        self._con, self._tables = con, tables
+
+    def execute(self, query: str, params: list | dict | None = None) -> Connection:
+        with self.translated():
+            if params is None:
+                self._con.execute(query)
+            else:
+                self._con.execute(query, params)
+        return self
+
+    def fetchone(self):
+        with self.translated():
+            return self._con.fetchone()
+
+    def fetchall(self):
+        with self.translated():
+            return self._con.fetchall()
+
+    def fetchnumpy(self):
+        with self.translated():
+            return self._con.fetchnumpy()
+
+    @property
+    def description(self):
+        return self._con.description
+
+    def register(self, name: str, frame) -> None:
+        self._con.register(name, frame)
+
+    def close(self) -> None:
+        self._con.close()
+
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        try:
+            yield
+        except (duckdb.Error, RuntimeError) as error:
+            if interrupted(error):
+                raise KeyboardInterrupt from None
+            if isinstance(error, DATA_ERRORS):
+                raise data_error(error, self._tables.values()) from None
+            raise
+
+
+def interrupted(error: Exception) -> bool:
+    """Whether an engine error is a query interrupted by Ctrl-C (DuckDB raises a RuntimeError for it)."""
+    return isinstance(error, duckdb.InterruptException) or (
+        type(error) is RuntimeError and "interrupted" in str(error).lower())
+
+
+def data_error(error: Exception, tables) -> DataError:
+    """A :class:`DataError` for an engine error caused by the data, naming the table it came from (the one
+    whose file the engine names, else every table of the source), and the line, column and value the engine
+    names (CSV conversion errors do)."""
+    text = str(error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    first = lines[0] if lines else type(error).__name__
+    found = [table for table in tables if table.origin in text]
+    where = (f"table '{found[0].name}' ({found[0].origin})" if found else
+             "the data source (" + ", ".join(f"'{table.name}'" for table in tables) + ")")
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    column = re.search(r'converting column "([^"]+)"', text)
+    value = re.search(r'Could not convert string "([^"]*)" to \'?([A-Za-z0-9_ ()]+?)\'?$', text, re.MULTILINE)
+    if line and column and value:
+        return DataError(f"{where} line {line.group(1)}: column '{column.group(1)}' has '{value.group(1)}', which "
+                         f"is not {_kind(value.group(2))} like the rows before it",
+                         hint="fix the value, or leave the cell empty for a missing value")
+    detail = first.split(": ", 1)[1] if ": " in first and first.split(": ", 1)[0].endswith("Error") else first
+    return DataError(f"cannot read {where}: {detail}" + (f" ({line.group(0).strip()})" if line else ""))
+
+
+def _kind(engine_type: str) -> str:
+    engine_type = engine_type.upper()
+    if engine_type.startswith(("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT")):
+        return "a number"
+    if engine_type.startswith(("DATE", "TIMESTAMP")):
+        return "a date"
+    if engine_type.startswith("BOOLEAN"):
+        return "true or false"
+    return f"a {engine_type}"
+
+
 @dataclass
 class Database:
     """A DuckDB connection holding one view per contract table that the source provides."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Connection
     tables: dict[str, Table]
 
     def has(self, name: str) -> bool:
@@ -50,12 +152,80 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def table_names(config: Config) -> dict[str, str]:
+    """Each contract table's name in the source: the config's ``tables.<table>.name``, else the contract name."""
+    return {table: (config.tables[table].name if table in config.tables and config.tables[table].name else table)
+            for table in TABLE_NAMES}
+
+
+def source_files(config: Config) -> list[tuple[str, Path]]:
+    """The files the source reads or would read, as (what it is, path): every table's candidate file in a
+    files source (existing or not: writing one would change what the next run reads), the database file of
+    a DuckDB source."""
+    source = config.source
+    if isinstance(source, FilesSource):
+        folder = config.resolve(source.path)
+        candidates = [(table, folder / f"{name}{suffix}") for table, name in table_names(config).items()
+                      for suffix in FILE_SUFFIXES]
+        return [(f"table '{table}' of the source" if os.path.lexists(path) else
+                 f"where the source would read table '{table}'", path) for table, path in candidates]
+    if isinstance(source, DuckDBSource):
+        path = config.resolve(source.path)
+        return [("the source's DuckDB file", path), ("the source's DuckDB write-ahead log", path.with_name(
+            path.name + ".wal"))]
+    return []
+
+
+def _named_in_config(config: Config, table: str) -> str | None:
+    """Where the config names ``table`` (it must then be found), or None."""
+    mapping = config.tables.get(table)
+    if mapping is None:
+        return None
+    return f"tables.{table}.name in {config.file}" if mapping.name else f"tables.{table} in {config.file}"
+
+
+def _table_file(config: Config, folder: Path, table: str, name: str) -> Path | None:
+    """The one file holding ``table`` in a files source, None when there is none.
+
+    Two files for one table (``accounts.csv`` beside ``accounts.parquet``) are ambiguous; a file that is
+    there by name but cannot be read (a broken symbolic link, a folder) and a file that looks like the
+    table but is in a format cohortlab does not read (``revenue.xlsx``, ``Revenue.CSV``) are errors, not a
+    table silently left out. A table the config names must be found.
+    """
+    candidates = [folder / f"{name}{suffix}" for suffix in FILE_SUFFIXES]
+    present = [path for path in candidates if os.path.lexists(path)]
+    if len(present) > 1:
+        raise InputError(f"table '{table}' has {len(present)} files in {folder}: "
+                         f"{', '.join(path.name for path in present)}; cohortlab cannot tell which to read",
+                         hint="keep one file per table in the data folder")
+    if present:
+        path = present[0]
+        if path.is_file():
+            return path
+        if path.is_symlink() and not path.exists():
+            problem = f"a broken symbolic link (to {os.readlink(path)})"
+        else:
+            problem = "not a file"
+        raise InputError(f"cannot read table '{table}': {path} is {problem}")
+    lookalikes = sorted(entry.name for entry in folder.iterdir()
+                        if entry.name.split(".")[0].lower() == name.lower() and entry.name not in
+                        {candidate.name for candidate in candidates})
+    if lookalikes:
+        raise InputError(f"table '{table}': {folder / lookalikes[0]} is not read (cohortlab reads {name}.parquet, "
+                         f"{name}.csv, {name}.csv.gz or {name}.tsv; names are case-sensitive)",
+                         hint=f"convert or rename it to {name}.parquet or {name}.csv")
+    named = _named_in_config(config, table)
+    if named:
+        raise InputError(f"table '{table}' not found: no {name}.parquet, {name}.csv, {name}.csv.gz or {name}.tsv "
+                         f"in {folder} (named by {named})")
+    return None
+
+
 def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_only: bool
                       ) -> dict[str, tuple[str, str]]:
     """Map each available contract table to (source relation SQL, origin for messages)."""
     source = config.source
-    names = {table: (config.tables[table].name if table in config.tables and config.tables[table].name else table)
-             for table in TABLE_NAMES}
+    names = table_names(config)
     relations: dict[str, tuple[str, str]] = {}
     if isinstance(source, DemoSource):
         if schema_only:  # empty tables of the demo's columns: no need to generate it
@@ -74,18 +244,19 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_onl
         for table in TABLE_NAMES:
             if names[table] in frames:
                 relations[table] = (f"demo_{names[table]}", f"demo table '{names[table]}'")
+            elif _named_in_config(config, table):
+                raise InputError(f"table '{table}' not found: the demo has no table '{names[table]}' (named by "
+                                 f"{_named_in_config(config, table)})", hint=f"its tables are: {', '.join(frames)}")
     elif isinstance(source, FilesSource):
         folder = config.resolve(source.path)
         if not folder.is_dir():
             raise InputError(f"data folder not found: {folder} (source.path in {config.file})")
         for table in TABLE_NAMES:
-            for suffix in FILE_SUFFIXES:
-                path = folder / f"{names[table]}{suffix}"
-                if path.is_file():
-                    literal = str(path).replace("'", "''")
-                    reader = "read_parquet" if suffix == ".parquet" else "read_csv_auto"
-                    relations[table] = (f"{reader}('{literal}')", str(path))
-                    break
+            path = _table_file(config, folder, table, names[table])
+            if path is not None:
+                literal = str(path).replace("'", "''")
+                reader = "read_parquet" if path.suffix == ".parquet" else "read_csv_auto"
+                relations[table] = (f"{reader}('{literal}')", str(path))
     elif isinstance(source, DuckDBSource):
         path = config.resolve(source.path)
         if not path.is_file():
@@ -94,12 +265,22 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_onl
         try:
             con.execute(f"ATTACH '{literal}' AS src (READ_ONLY)")
         except duckdb.Error as error:
-            raise InputError(f"cannot open DuckDB file {path}: {error}") from None
-        present = {row[0] for row in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'src'").fetchall()}
+            raise InputError(f"cannot open DuckDB file {path}: {str(error).splitlines()[0]}") from None
+        present: dict[str, list[str]] = {}
+        for schema, name in con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                        "WHERE table_catalog = 'src' ORDER BY 1, 2").fetchall():
+            present.setdefault(name, []).append(schema)
         for table in TABLE_NAMES:
-            if names[table] in present:
-                relations[table] = (f"src.{quote(names[table])}", f"{path}:{names[table]}")
+            schemas = present.get(names[table], [])
+            if len(schemas) > 1:
+                raise InputError(f"table '{table}': {path} has a table '{names[table]}' in {len(schemas)} schemas "
+                                 f"({', '.join(schemas)}); cohortlab cannot tell which to read",
+                                 hint="keep the contract's tables in one schema")
+            if schemas:
+                relations[table] = (f"src.{quote(schemas[0])}.{quote(names[table])}", f"{path}:{names[table]}")
+            elif _named_in_config(config, table):
+                raise InputError(f"table '{table}' not found: {path} has no table '{names[table]}' (named by "
+                                 f"{_named_in_config(config, table)})")
     return relations
 
 
@@ -109,14 +290,21 @@ def open_database(config: Config, *, schema_only: bool = False) -> Database:
     With ``schema_only`` the caller needs only the tables' columns (`cohortlab validate`): the demo
     source is then a set of empty tables with the demo's columns.
     """
-    con = duckdb.connect(":memory:")
+    raw = duckdb.connect(":memory:")
+    tables: dict[str, Table] = {}
+    con = Connection(raw, tables)
     # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers
     con.execute("SET TimeZone = 'UTC'")
-    tables: dict[str, Table] = {}
-    for table, (relation, origin) in _source_relations(con, config, schema_only).items():
+    with con.translated():  # Ctrl-C while a file is read
+        relations = _source_relations(raw, config, schema_only)
+    for table, (relation, origin) in relations.items():
         try:
-            source_columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        except duckdb.Error as error:
+            source_columns = [row[0] for row in raw.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        except (duckdb.Error, RuntimeError) as error:
+            if interrupted(error):
+                raise KeyboardInterrupt from None
+            if not isinstance(error, duckdb.Error):
+                raise
             raise InputError(f"cannot read table '{table}' from {origin}: {str(error).splitlines()[0]}") from None
         renamed = dict(config.tables[table].columns) if table in config.tables else {}
         missing = [source for source in renamed.values() if source not in source_columns]

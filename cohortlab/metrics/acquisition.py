@@ -79,6 +79,7 @@ class _CostPerAccount(Metric):
     direction = "decrease"
     unit = "currency"
     Params = CostParams
+    reads = ("won",)
 
     def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
         raise NotImplementedError
@@ -164,6 +165,10 @@ class CostPer(_CostPerAccount):
 
     def problems(self, journey: Journey) -> list[Problem]:
         return unknown_stage("cost_per", self.params.stage, journey)
+
+    def needs(self, journey: Journey) -> tuple[str, ...]:
+        # without a stages table only the won stage has dates (from revenue)
+        return ("won",) if self.params.stage == journey.won else ("won", "stages")
 
     def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
         return panel.reached[:, panel.stage_index(self.params.stage)]

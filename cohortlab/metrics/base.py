@@ -85,6 +85,10 @@ class Metric:
     Params: ClassVar[type[BaseModel]] = NoParams
     summary: ClassVar[str] = ""
 
+    # the data its estimate is made of (see :meth:`needs`): "won" (each account's won date: the stages table,
+    # or revenue without one), "stages", "revenue", "milestones"
+    reads: ClassVar[tuple[str, ...]] = ()
+
     # what an undefined estimate means for this metric, in the report's reason
     undefined_meaning: ClassVar[str] = ("no matched account has what it needs (e.g. every treatment account was "
                                         "dropped by matching, or no customer has revenue)")
@@ -113,6 +117,12 @@ class Metric:
     def problems(self, journey: Journey) -> list[Problem]:
         """Parameter problems that need the config, with paths relative to the metric's entry."""
         return []
+
+    def needs(self, journey: Journey) -> tuple[str, ...]:
+        """The data the estimate is made of: when the source lacks any of it (no table, no rows, every row
+        set aside), the metric is unavailable with the reason (:meth:`Panel.missing`), never a number computed
+        from nothing. Cost is checked by the cost metrics themselves (its source decides)."""
+        return self.reads
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
         raise NotImplementedError

@@ -44,6 +44,7 @@ class _Step(Metric):
     """A metric of the movement from one stage to a later one."""
 
     Params = StepParams
+    reads = ("stages",)
 
     @classmethod
     def with_defaults(cls, params: StepParams, economics: Economics, journey: Journey) -> StepParams:

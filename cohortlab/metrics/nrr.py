@@ -24,6 +24,7 @@ class NRRParams(BaseModel):
 
 class NRR(Metric):
     name = "nrr"
+    reads = ("won", "revenue")
     direction = "increase"
     unit = "percent"
     Params = NRRParams

@@ -27,6 +27,7 @@ class RetentionParams(BaseModel):
 
 class Retention(Metric):
     name = "retention"
+    reads = ("won", "revenue")
     direction = "increase"
     unit = "percent"
     Params = RetentionParams

@@ -16,7 +16,7 @@ import numpy as np
 from cohortlab.codes import Status, WarningCode
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
-from cohortlab.data.source import open_database
+from cohortlab.data.source import open_database, source_files
 from cohortlab.errors import DataError
 from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.match.core import factorize
@@ -71,6 +71,16 @@ def compare(path: str | Path, config: str | Path | None = None, *, replicates: i
     return run(experiment, config_model, loaded, Overrides(replicates, seed, ci, interval), progress)
 
 
+def input_files(path: str | Path, config: str | Path | None = None) -> list[tuple[str, Path]]:
+    """What a comparison of the experiment at ``path`` reads, as (what it is, path) pairs: the experiment,
+    its config and the source's data files (with a files source, every file name it would read as a table).
+    Outputs must never land on any of them."""
+    config_path = Path(config) if config else find_config(Path(path))
+    config_model, _ = load_config(config_path)
+    return [("the experiment being compared", Path(path)), ("the project config", config_path),
+            *source_files(config_model)]
+
+
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
         overrides: Overrides = Overrides(), progress: Progress | None = None,
         data: CheckedData | None = None) -> Report:
@@ -110,7 +120,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary),
-        as_of=data.as_of, settings=settings, cohorts=_cohorts(panel, weights, filters, summary.dropped),
+        as_of=data.as_of, as_of_basis=data.as_of_basis, settings=settings, cohorts=_cohorts(panel, weights, filters, summary.dropped),
         matching=summary,
         results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
@@ -238,7 +248,9 @@ def _prepare(job: _Job, context: MetricContext) -> None:
     for metric in job.metrics:
         if metric.key in job.prepared or metric.key in job.unavailable:
             continue  # the same metric twice (a funnel stage the experiment also asks for) is computed once
-        inputs = metric.prepare(job.panel, context)
+        missing = next((job.panel.unreadable[need] for need in metric.needs(context.journey)
+                        if need in job.panel.unreadable), None)
+        inputs = Unavailable(missing) if missing else metric.prepare(job.panel, context)
         if not isinstance(inputs, Unavailable):
             if empty:
                 inputs = Unavailable(empty)

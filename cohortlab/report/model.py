@@ -153,6 +153,7 @@ class Report:
     warnings: tuple[ReportWarning, ...]
     funnel: tuple[FunnelStage, ...] = ()
     accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
+    as_of_basis: str = "set in the config"   # how as_of was found: the config's, or inferred from the data (how)
 
     @property
     def primary_result(self) -> MetricResult | None:
@@ -190,6 +191,7 @@ class Report:
             "schema_version": SCHEMA_VERSION,
             "experiment": self.experiment,
             "as_of": self.as_of,
+            "as_of_basis": self.as_of_basis,
             "settings": self.settings,
             "cohorts": self.cohorts,
             "matching": self.matching,

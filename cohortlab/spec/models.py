@@ -8,6 +8,7 @@ knows each metric's parameters; here a metric is a name plus its raw parameters.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_STAGES = ("lead", "qualified", "sales_accepted", "opportunity", "customer")
 TABLE_NAMES = ("accounts", "stages", "revenue", "spend", "touches", "milestones")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # no separators, no leading dot: never a path
 
 
 class Strict(BaseModel):
@@ -51,6 +53,15 @@ class TableMapping(Strict):
 
     name: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _a_name_not_a_path(cls, value: str | None) -> str | None:
+        # a table's name, never a path: `../../outside/accounts` must not read files outside the data
+        if value is not None and not TABLE_NAME.fullmatch(value):
+            raise ValueError(f"'{value}' is not a table name: use letters, digits, '_' and '-' (and '.' inside), "
+                             "not a path")
+        return value
 
 
 class Journey(Strict):

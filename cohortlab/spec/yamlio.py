@@ -170,10 +170,24 @@ class _Converter:
         return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
 
 
+def _reject_tags(text: str, file: str) -> None:
+    """A :class:`SpecError` at the first explicit tag (``!!python/object/apply:…``, ``!!str``, ``!custom``):
+    cohortlab's files hold plain values only, so every tag is refused, wherever it stands, rather than
+    resolved, constructed or dropped."""
+    for event in yaml.parse(text, Loader=COMPOSER):
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise SpecError(f"YAML tags are not allowed (found '{shown}'): write the plain value",
+                            _mark(file, event), code=Check.BAD_FORMAT)
+
+
 def load_yaml_text(text: str, file: str) -> LoadedYaml:
     """Parse one YAML document; raise :class:`SpecError` with its position if it is not valid YAML."""
     loaded = LoadedYaml(data=None, file=file)
     try:
+        if "!" in text:  # a tag starts with '!': only then can there be one
+            _reject_tags(text, file)
         node = yaml.compose(text, Loader=COMPOSER)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark

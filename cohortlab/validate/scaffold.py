@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cohortlab.data.demo_project import example_files
 from cohortlab.errors import InputError
+from cohortlab.outputs import write_text
 from cohortlab.validate.schema import SCHEMAS, dumps, file_name, json_schemas
 
 EXAMPLE = "onboarding-v2.yaml"
@@ -17,7 +18,7 @@ def write_schemas(folder: Path) -> list[Path]:
     written = []
     for kind, schema in json_schemas().items():
         path = folder / file_name(kind)
-        path.write_text(dumps(schema), encoding="utf-8")
+        write_text(path, dumps(schema))
         written.append(path)
     return written
 
@@ -34,7 +35,7 @@ def init_project(directory: Path) -> list[Path]:
     try:
         for path, text in files.items():
             (directory / path).parent.mkdir(parents=True, exist_ok=True)
-            (directory / path).write_text(text, encoding="utf-8")
+            write_text(directory / path, text)
         return [directory / path for path in files] + write_schemas(directory / "schemas")
     except OSError as error:
         raise InputError(f"cannot write to {directory}: {error.strerror or error}") from None
