@@ -50,12 +50,11 @@ def compare(
     debug: DebugOption = False,
 ) -> None:
     """Compare each experiment's treatment cohort with its matched baseline."""
-    from cohortlab.report.build import compare as build_report
-    from cohortlab.report.render import RENDERERS
-
-    with user_errors(debug):
+    with user_errors(debug):  # imports inside: Ctrl-C while they load is an interrupt like any other
         from cohortlab.outputs import atomic_path, refuse_inputs
+        from cohortlab.report.build import compare as build_report
         from cohortlab.report.build import input_files
+        from cohortlab.report.render import RENDERERS
 
         if weights is not None and weights.suffix.lower() not in (".csv", ".parquet"):
             from cohortlab.errors import InputError

@@ -17,10 +17,10 @@ def demo(
     debug: DebugOption = False,
 ) -> None:
     """Write the demo dataset as Parquet, with a config and the example experiments."""
-    from cohortlab.data.demo_project import write_demo_project
-    from cohortlab.validate.scaffold import write_schemas
+    with user_errors(debug):  # imports inside: Ctrl-C while they load is an interrupt like any other
+        from cohortlab.data.demo_project import write_demo_project
+        from cohortlab.validate.scaffold import write_schemas
 
-    with user_errors(debug):
         written = write_demo_project(directory, seed)
         schemas = write_schemas(directory / "schemas")
     for table, rows in written.tables.items():

@@ -9,17 +9,10 @@ from contextlib import contextmanager
 
 import typer
 
+from cohortlab.cli import INTERRUPTED, say_interrupted
 from cohortlab.errors import CohortlabError
 
 EXIT_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
-
-
-def interrupted() -> typer.Exit:
-    """Say that the run was interrupted (one line on stderr) and give the exit to raise."""
-    sys.stderr.write("interrupted\n")
-    sys.stderr.flush()
-    return typer.Exit(EXIT_INTERRUPTED)
 
 
 @contextmanager
@@ -33,7 +26,8 @@ def user_errors(debug: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         if debug:
             raise
-        raise interrupted() from None
+        say_interrupted()
+        raise typer.Exit(INTERRUPTED) from None
     except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as other tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -36,11 +36,11 @@ def validate(
 
     Exit code 0 when clean (warnings allowed unless --strict), 1 with findings, 2 for usage or input errors.
     """
-    from cohortlab.validate.formats import FORMATS, markdown_summary
-    from cohortlab.validate.run import validate as run_validate
-
     chosen = format or (Format.github if os.environ.get("GITHUB_ACTIONS") == "true" else Format.text)
-    with user_errors(debug):
+    with user_errors(debug):  # imports inside: Ctrl-C while they load is an interrupt like any other
+        from cohortlab.validate.formats import FORMATS, markdown_summary
+        from cohortlab.validate.run import validate as run_validate
+
         result = run_validate(paths or [], config=config, check_data=check_data)
         color = chosen is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         FORMATS[chosen.value](result, sys.stdout, color)
@@ -68,10 +68,10 @@ def schema(
     debug: DebugOption = False,
 ) -> None:
     """Print the JSON Schemas editors use to check experiment and config files as you type."""
-    from cohortlab.validate.scaffold import write_schemas
-    from cohortlab.validate.schema import dumps, json_schemas
-
     with user_errors(debug):
+        from cohortlab.validate.scaffold import write_schemas
+        from cohortlab.validate.schema import dumps, json_schemas
+
         if write is not None:
             try:
                 for path in write_schemas(write):
@@ -90,9 +90,9 @@ def init(
     debug: DebugOption = False,
 ) -> None:
     """Scaffold a project: a config, an example experiment and the editor schemas."""
-    from cohortlab.validate.scaffold import init_project
-
     with user_errors(debug):
+        from cohortlab.validate.scaffold import init_project
+
         written = init_project(directory)
     for path in written:
         typer.echo(f"  {path}")

@@ -35,6 +35,7 @@ OPTIONAL: dict[str, dict[str, str]] = {
     "touches": {"campaign": TEXT, "channel": TEXT},
 }
 NON_NEGATIVE = {"revenue": ("amount", "cost"), "spend": ("amount",), "accounts": ("acquisition_cost",)}
+AS_OF_FROM_CONFIG = "set in the config"
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
 EVENT_DATES = {"stages": "at", "revenue": "month", "touches": "at", "milestones": "at", "spend": "date"}
 
@@ -62,7 +63,7 @@ class CheckedData:
     db: Database
     as_of: dt.date
     warnings: tuple[DataWarning, ...]
-    as_of_basis: str = "set in the config"     # how as_of was found: the config's, or inferred (and how)
+    as_of_basis: str = AS_OF_FROM_CONFIG     # how as_of was found: the config's, or inferred (and how)
     rows: dict[str, int] = field(default_factory=dict)     # rows of each table the source has
     usable: dict[str, int] = field(default_factory=dict)   # of them, rows kept by the checks (``<table>_ok``)
 
@@ -166,13 +167,18 @@ def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list
     if not beyond:
         return as_of, basis, []
     count = sum(rows for _, rows in beyond)
-    basis += f"; {count:,} {table} rows in later months left out as likely date errors"
+    left_out = f"{_plural(count, f'{table} row')} in {_plural(len(beyond), 'later month')}"
+    basis += f"; {left_out} left out as likely date errors (W108)"
     warning = DataWarning(WarningCode.AS_OF_OUTLIERS, (
-        f"as_of {as_of} was inferred from '{table}' ({origin}) leaving out {count:,} rows in {len(beyond)} later "
-        f"months, up to {beyond[-1][0]:%Y-%m}: too few rows to be the data's present (the busiest month has "
-        f"{busiest:,}), so probably date errors; set as_of in the config if they are real"
+        f"as_of {as_of} was inferred from '{table}' ({origin}) leaving out {left_out}, up to "
+        f"{beyond[-1][0]:%Y-%m}: too few rows to be the data's present (the busiest month has {busiest:,}), so "
+        "probably date errors; set as_of in the config if they are real"
         + _examples(db, table, f"CAST({quote(column)} AS DATE) >= CAST(? AS DATE)", [beyond[0][0]], 2)))
     return as_of, basis, [warning]
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _month_number(day: dt.date) -> int:
@@ -197,7 +203,7 @@ def check_contract(db: Database, journey: Journey, as_of: dt.date | None) -> Che
     if as_of is None:
         as_of, as_of_basis, warnings = _infer_as_of(db, rows)
     else:
-        as_of_basis = "set in the config"
+        as_of_basis = AS_OF_FROM_CONFIG
     db.con.execute(
         "CREATE VIEW accounts_ok AS SELECT * REPLACE (CAST(account_id AS VARCHAR) AS account_id, "
         f"CAST(created_at AS DATE) AS created_at) FROM accounts WHERE CAST(created_at AS DATE) <= "

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from cohortlab.codes import Status, Verdict
+from cohortlab.data.contract import AS_OF_FROM_CONFIG
 from cohortlab.match.balance import BalanceRow
 
 SCHEMA_VERSION = 1
@@ -153,7 +154,11 @@ class Report:
     warnings: tuple[ReportWarning, ...]
     funnel: tuple[FunnelStage, ...] = ()
     accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
-    as_of_basis: str = "set in the config"   # how as_of was found: the config's, or inferred from the data (how)
+    as_of_basis: str = AS_OF_FROM_CONFIG   # how as_of was found: the config's, or inferred from the data (how)
+
+    @property
+    def as_of_inferred(self) -> bool:
+        return self.as_of_basis != AS_OF_FROM_CONFIG
 
     @property
     def primary_result(self) -> MetricResult | None:

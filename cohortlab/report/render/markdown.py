@@ -19,7 +19,7 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     experiment = report.experiment
     lines = [f"### {experiment.name}" + (f" — {experiment.title}" if experiment.title else ""), "",
              f"`{experiment.file}` · owner {experiment.owner or '–'} · data as of {report.as_of}"
-             f"{'' if report.as_of_basis == 'set in the config' else f' ({report.as_of_basis})'}", ""]
+             + (f" (as_of {report.as_of_basis})" if report.as_of_inferred else ""), ""]
     if experiment.hypothesis:
         lines += [f"> {experiment.hypothesis}", ""]
     lines += _table(rows.COHORT_HEADER, rows.cohort_cells(report), 3) + [""]

@@ -30,8 +30,9 @@ def render_text(report: Report, stream: TextIO, color: bool) -> None:
                       force_terminal=color, width=160 if not color else None, soft_wrap=False)
     experiment = report.experiment
     console.print(Text(f"{experiment.name} — {experiment.title or ''}".rstrip(" —"), style="bold"))
-    console.print(f"{experiment.file} · owner {experiment.owner or '–'} · data as of {report.as_of}"
-                  + ("" if report.as_of_basis == "set in the config" else f" ({report.as_of_basis})"))
+    console.print(f"{experiment.file} · owner {experiment.owner or '–'} · data as of {report.as_of}")
+    if report.as_of_inferred:
+        console.print(f"as_of {report.as_of_basis}")
     if experiment.hypothesis:
         console.print(f"Hypothesis: {experiment.hypothesis}")
     console.print()
