@@ -113,10 +113,12 @@ def data_error(error: Exception, tables) -> DataError:
              "the data source (" + ", ".join(f"'{table.name}'" for table in tables) + ")")
     line = re.search(r"CSV Error on Line: (\d+)", text)
     column = re.search(r'converting column "([^"]+)"', text)
-    value = re.search(r'Could not convert string "([^"]*)" to \'?([A-Za-z0-9_ ()]+?)\'?$', text, re.MULTILINE)
+    value = re.search(r'Could not convert string "(.*)" to \'([^\']+)\'', text)
+    original = re.search(r"^Original Line: (.*)$", text, re.MULTILINE)
     if line and column and value:
         return DataError(f"{where} line {line.group(1)}: column '{column.group(1)}' has '{value.group(1)}', which "
-                         f"is not {_kind(value.group(2))} like the rows before it",
+                         f"is not {_kind(value.group(2))} like the rows before it"
+                         + (f" (the line reads: {original.group(1)[:200]})" if original else ""),
                          hint="fix the value, or leave the cell empty for a missing value")
     detail = first.split(": ", 1)[1] if ": " in first and first.split(": ", 1)[0].endswith("Error") else first
     return DataError(f"cannot read {where}: {detail}" + (f" ({line.group(0).strip()})" if line else ""))

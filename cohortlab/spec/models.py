@@ -8,6 +8,7 @@ knows each metric's parameters; here a metric is a name plus its raw parameters.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -120,7 +121,7 @@ class Config(Strict):
         """Resolve a path written in the config relative to the config file (SPEC §11)."""
         if path.is_absolute() or self.file is None:
             return path
-        return self.file.parent / path
+        return Path(os.path.normpath(self.file.parent / path))  # configs/../data shown as data
 
 
 # ------------------------------------------------------------------------ experiment
