@@ -48,7 +48,8 @@ def refuse_inputs(outputs: dict[str, Path], inputs: Iterable[tuple[str, Path]]) 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; renamed onto ``path`` when the block completes.
+    """A temporary path beside ``path`` (a hidden name with the same suffix) to write to; renamed onto ``path``
+    when the block completes.
 
     If the block raises (an error, Ctrl-C), the temporary file is removed and ``path`` is untouched.
     The new file gets the permissions a plain ``open(path, "w")`` would give it (those of the file it
@@ -61,7 +62,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     if not folder.is_dir():
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=folder)
     except OSError as error:
         raise InputError(f"cannot write {path}: {error.strerror or error}") from None
     os.close(handle)

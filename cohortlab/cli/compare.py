@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -73,24 +74,31 @@ def compare(
                 reports.append(build_report(path, config, replicates=replicates, seed=seed,
                                             ci=ci.value if ci else None, interval=interval.value if interval else None,
                                             progress=progress))
-        if weights is not None:
-            _write_weights(reports, weights)
         render = RENDERERS[format.value]
-        if output is not None:
-            with atomic_path(output) as temporary, open(temporary, "w", encoding="utf-8") as stream:
-                render(reports, stream, False)
-            typer.echo(f"wrote {output}", err=True)
-        else:
+        if outputs:
+            # every output complete in its temporary file before any is renamed into place: a run stopped
+            # while writing leaves none
+            with ExitStack() as written:
+                if weights is not None:
+                    rows = _write_weights(reports, written.enter_context(atomic_path(weights)))
+                if output is not None:
+                    with open(written.enter_context(atomic_path(output)), "w", encoding="utf-8") as stream:
+                        render(reports, stream, False)
+            if weights is not None:
+                typer.echo(f"wrote {weights} ({rows:,} accounts)", err=True)
+            if output is not None:
+                typer.echo(f"wrote {output}", err=True)
+        if output is None:
             color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
             render(reports, sys.stdout, color)
 
 
-def _write_weights(reports: list, path: Path) -> None:
-    """One row per account and experiment: experiment, account_id, cohort, weight, subclass."""
+def _write_weights(reports: list, path: Path) -> int:
+    """One row per account and experiment: experiment, account_id, cohort, weight, subclass; in the format of
+    the name of ``path`` (the temporary file of ``--weights``, which keeps its suffix). Returns the rows."""
     import pandas as pd
 
     from cohortlab.errors import InputError
-    from cohortlab.outputs import atomic_path
 
     files: dict[str, str] = {}
     for report in reports:
@@ -101,12 +109,11 @@ def _write_weights(reports: list, path: Path) -> None:
                              hint="each experiment needs its own name (cohortlab validate checks it)")
     frame = pd.concat([pd.DataFrame({"experiment": report.experiment.name, **report.accounts.rows()})
                        for report in reports], ignore_index=True)
-    with atomic_path(path) as temporary:
-        if path.suffix.lower() == ".csv":
-            frame.to_csv(temporary, index=False, float_format="%.12g")
-        else:
-            frame.to_parquet(temporary, index=False)
-    typer.echo(f"wrote {path} ({len(frame):,} accounts)", err=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False, float_format="%.12g")
+    else:
+        frame.to_parquet(path, index=False)
+    return len(frame)
 
 
 class _progress:

@@ -8,7 +8,10 @@ names (remapped per config), so the rest of the data layer writes plain SQL agai
 from __future__ import annotations
 
 import os
+import queue
 import re
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,26 +55,58 @@ class Connection:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Table]):
         self._con, self._tables = con, tables
+        self._jobs: queue.SimpleQueue | None = None  # calls for the worker thread that runs them (see below)
 
     def execute(self, query: str, params: list | dict | None = None) -> Connection:
-        with self.translated():
-            if params is None:
-                self._con.execute(query)
-            else:
-                self._con.execute(query, params)
+        if params is None:
+            self._interruptible(self._con.execute, query)
+        else:
+            self._interruptible(self._con.execute, query, params)
         return self
 
     def fetchone(self):
-        with self.translated():
-            return self._con.fetchone()
+        return self._interruptible(self._con.fetchone)
 
     def fetchall(self):
-        with self.translated():
-            return self._con.fetchall()
+        return self._interruptible(self._con.fetchall)
 
     def fetchnumpy(self):
+        return self._interruptible(self._con.fetchnumpy)
+
+    def _interruptible(self, call, *args):
+        """``call(*args)`` on the connection's worker thread while this one waits, so that Ctrl-C always stops
+        a query.
+
+        Python runs its SIGINT handler only in the main thread and only between bytecodes: a query run in
+        the main thread holds it inside the engine, and DuckDB's own check for the signal misses it about
+        half the time. Waiting here instead, the main thread sees the interrupt at once, asks the engine to
+        stop (``interrupt``) and waits for the worker before raising it. The worker lives as long as the
+        connection (a thread ending while the interpreter exits can abort the process inside the engine).
+        """
+        if self._jobs is None:
+            self._jobs = queue.SimpleQueue()
+            threading.Thread(target=_serve, args=(self._jobs,), name="cohortlab-query", daemon=True).start()
+            weakref.finalize(self, self._jobs.put, None)  # the worker ends with the connection
+        outcome: list = []
+        done = threading.Event()
+        self._jobs.put((call, args, outcome, done))
         with self.translated():
-            return self._con.fetchnumpy()
+            try:
+                while not done.wait(0.25):
+                    pass
+            except KeyboardInterrupt:
+                self._con.interrupt()
+                while True:  # the worker must be out of the engine before this thread goes on
+                    try:
+                        done.wait()
+                        break
+                    except KeyboardInterrupt:  # Ctrl-C again: already stopping
+                        continue
+                raise
+            finished, value = outcome[0]
+            if not finished:
+                raise value
+            return value
 
     @property
     def description(self):
@@ -80,8 +115,35 @@ class Connection:
     def register(self, name: str, frame) -> None:
         self._con.register(name, frame)
 
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Engine errors caused by the data as :class:`DataError`; an interrupted query as KeyboardInterrupt."""
+        try:
+            yield
+        except (duckdb.Error, RuntimeError) as error:
+            if interrupted(error):
+                raise KeyboardInterrupt from None
+            if isinstance(error, DATA_ERRORS):
+                raise data_error(error, self._tables.values()) from None
+            raise
+
     def close(self) -> None:
         self._con.close()
+        if self._jobs is not None:
+            self._jobs.put(None)
+            self._jobs = None
+
+
+def _serve(jobs: queue.SimpleQueue) -> None:
+    """The worker thread of a :class:`Connection`: run each call, hand back its value or error, until None."""
+    while (job := jobs.get()) is not None:
+        call, args, outcome, done = job
+        try:
+            outcome.append((True, call(*args)))
+        except BaseException as error:  # handed to the waiting thread, which raises it
+            outcome.append((False, error))
+        del call, args, job
+        done.set()
 
     @contextmanager
     def translated(self) -> Iterator[None]:

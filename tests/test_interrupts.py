@@ -1,0 +1,103 @@
+"""Ctrl-C at any moment of a compare: exit code 130, one line, no output file, no temporary file.
+
+Each test runs the real command line in a new process and delivers a real SIGINT to it at one
+point of the run: while the commands load, while the data is checked, while DuckDB runs a query,
+while the bootstrap runs, and while the report is written.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from faults import make_project, tables
+
+# the process under test: a hook that sends SIGINT to itself at the moment under test, then the real entry point
+DRIVER = textwrap.dedent('''
+    import importlib.abc, os, signal, sys, threading
+
+    moment = sys.argv[1]
+    sys.argv = ["cohortlab", *sys.argv[2:]]
+
+    def interrupt():
+        os.kill(os.getpid(), signal.SIGINT)
+
+    if moment == "loading":  # while the commands' modules load
+        class Finder(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name == "pandas":
+                    interrupt()
+                return None
+        sys.meta_path.insert(0, Finder())
+    elif moment == "checking":  # while the data is checked against the contract
+        import cohortlab.data.contract as contract
+        import cohortlab.report.build as build
+        original = contract.check_contract
+        def checking(*args, **kwargs):
+            interrupt()
+            return original(*args, **kwargs)
+        build.check_contract = checking
+    elif moment == "query":  # while DuckDB runs a long query
+        import cohortlab.data.contract as contract
+        import cohortlab.report.build as build
+        original = contract.check_contract
+        def querying(db, *args, **kwargs):
+            threading.Timer(0.3, interrupt).start()
+            db.con.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3").fetchall()
+            return original(db, *args, **kwargs)
+        build.check_contract = querying
+    elif moment == "bootstrap":  # while the bootstrap replicates run
+        import cohortlab.report.build as build
+        original = build.estimate_replicates
+        def replicating(*args, **kwargs):
+            threading.Timer(0.3, interrupt).start()
+            return original(*args, **kwargs)
+        build.estimate_replicates = replicating
+    elif moment == "writing":  # halfway through writing the report
+        from cohortlab.report.render import RENDERERS
+        def half(reports, stream, color):
+            stream.write('{"schema_version": 1, ')
+            stream.flush()
+            interrupt()
+            stream.write("never")
+        RENDERERS["json"] = half
+
+    from cohortlab.cli import main
+    main()
+''')
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return make_project(tmp_path_factory.mktemp("interrupts") / "project", tables())
+
+
+@pytest.mark.parametrize("moment", ["loading", "checking", "query", "bootstrap", "writing"])
+def test_interrupt_exits_130_with_one_line_and_no_output(project, tmp_path, moment):
+    output, weights = tmp_path / "report.json", tmp_path / "weights.csv"
+    replicates = "20000" if moment == "bootstrap" else "100"  # long enough for the signal to land inside it
+    run = subprocess.run([sys.executable, "-c", DRIVER, moment, "compare", str(project.experiment), "--format",
+                          "json", "--output", str(output), "--weights", str(weights), "--replicates", replicates],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 130, run.stderr
+    assert run.stderr == "interrupted\n"
+    assert run.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # no report, no weights, no temporary file
+
+
+def test_interrupt_while_validate_loads(project):
+    run = subprocess.run([sys.executable, "-c", DRIVER, "loading", "validate", "--check-data", str(project.root)],
+                         capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr, run.stdout) == (130, "interrupted\n", "")
+
+
+def test_without_interrupt_the_driver_runs_to_the_end(project, tmp_path):
+    """The driver itself changes nothing but the moment of the signal: without one the run completes."""
+    output = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-c", DRIVER, "none", "compare", str(project.experiment), "--format",
+                          "json", "--output", str(output)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert output.read_text().startswith('{\n  "schema_version": 1')
