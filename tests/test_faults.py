@@ -517,3 +517,21 @@ def test_a_metric_without_its_table_is_a_validate_warning_as_compare_reports_it(
     assert "the source has no 'milestones' table" in unavailable[0]["message"]
     assert unavailable[0]["severity"] == "warning"
     assert EXPERIMENT["metrics"][5]["metric"] == "time_to_value"
+
+
+def test_nan_in_an_accounts_attribute_is_missing_not_above_every_number(tmp_path, data):
+    accounts = data["accounts"].copy()
+    accounts["employees"] = np.random.default_rng(1).integers(1, 500, len(accounts)).astype(float)
+    accounts.loc[accounts.index[:40], "employees"] = np.nan
+    project = make_project(tmp_path / "project", {**data, "accounts": accounts})
+    guided = accounts[(accounts["onboarding_flow"] == "guided")]
+    counts = {}
+    for condition in ("employees > 100", "employees IS NULL", "employees <= 100"):
+        experiment = {**EXPERIMENT, "treatment": {**EXPERIMENT["treatment"],
+                                                  "where": f"onboarding_flow = 'guided' AND {condition}"}}
+        project.experiment.write_text(yaml.safe_dump(experiment))
+        counts[condition] = compare_json(project).report["cohorts"]["treatment"]["accounts"]
+    assert counts["employees > 100"] == int((guided["employees"] > 100).sum())  # NaN compares false, as NULL does
+    assert counts["employees IS NULL"] == int(guided["employees"].isna().sum()) > 0
+    assert counts["employees <= 100"] == int((guided["employees"] <= 100).sum())
+    assert sum(counts.values()) == len(guided)
