@@ -56,9 +56,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
     replaces, if any).
     """
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder")
+    if path.exists() and not path.is_file():  # a device or a pipe (/dev/null, /dev/stdout, <(…)): no file to replace
+        yield path
+        return
+    if path.is_symlink():  # write through the link: the file it points to is replaced, the link stays
+        path = Path(os.path.realpath(path))
+    folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")
     try:

@@ -535,3 +535,22 @@ def test_nan_in_an_accounts_attribute_is_missing_not_above_every_number(tmp_path
     assert counts["employees IS NULL"] == int(guided["employees"].isna().sum()) > 0
     assert counts["employees <= 100"] == int((guided["employees"] <= 100).sum())
     assert sum(counts.values()) == len(guided)
+
+
+def test_output_to_a_device_is_written_in_place_not_replaced(project):
+    import stat
+
+    outcome = cli("compare", project.experiment, "--format", "json", "--output", "/dev/null")
+    assert outcome.code == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # still the device, not a file renamed over it
+
+
+def test_output_through_a_symlink_replaces_the_file_it_points_to(project, tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "latest.md").write_text("old\n")
+    link = tmp_path / "report.md"
+    link.symlink_to(reports / "latest.md")
+    assert cli("compare", project.experiment, "--format", "markdown", "--output", link).code == 0
+    assert link.is_symlink() and (reports / "latest.md").read_text().startswith("### guided")
+    assert sorted(path.name for path in reports.iterdir()) == ["latest.md"]
