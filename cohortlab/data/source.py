@@ -89,12 +89,16 @@ class Connection:
             weakref.finalize(self, self._jobs.put, None)  # the worker ends with the connection
         outcome: list = []
         done = threading.Event()
-        self._jobs.put((call, args, outcome, done))
+        queued = False
         with self.translated():
             try:
+                self._jobs.put((call, args, outcome, done))
+                queued = True
                 while not done.wait(0.25):
                     pass
             except KeyboardInterrupt:
+                if not queued:
+                    raise
                 self._con.interrupt()
                 while True:  # the worker must be out of the engine before this thread goes on
                     try:
@@ -144,17 +148,6 @@ def _serve(jobs: queue.SimpleQueue) -> None:
             outcome.append((False, error))
         del call, args, job
         done.set()
-
-    @contextmanager
-    def translated(self) -> Iterator[None]:
-        try:
-            yield
-        except (duckdb.Error, RuntimeError) as error:
-            if interrupted(error):
-                raise KeyboardInterrupt from None
-            if isinstance(error, DATA_ERRORS):
-                raise data_error(error, self._tables.values()) from None
-            raise
 
 
 def interrupted(error: Exception) -> bool:
