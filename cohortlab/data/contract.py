@@ -159,14 +159,12 @@ def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list
     """as_of when the config sets none: the end of the last month with revenue; without revenue rows, the
     last entry date. Rows in months that look like date errors are left out of the inference: months after
     a gap of more than :data:`GAP_MONTHS` that together hold under :data:`SPARSE_SHARE` of the rows, and
-    trailing months each holding under that share of the busiest month's rows (a single row dated in 2400
-    must not move as_of by four centuries). Returns as_of, how it was inferred, and a warning for the rows
+    trailing months each holding under that share of the busiest month's rows (a single row dated in 2225
+    must not move as_of by two centuries). Returns as_of, how it was inferred, and a warning for the rows
     it left out."""
     table, column = ("revenue", "month") if rows.get("revenue") else ("accounts", "created_at")
     months = db.con.execute(f"SELECT CAST(date_trunc('month', CAST({quote(column)} AS DATE)) AS DATE), count(*) "
                             f"FROM {quote(table)} GROUP BY 1 ORDER BY 1").fetchall()
-    if not months:
-        raise DataError(f"table 'accounts' ({db.tables['accounts'].origin}) has no rows")
     total = sum(count for _, count in months)
     kept = months
     for index in range(1, len(months)):
