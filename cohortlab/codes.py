@@ -16,6 +16,8 @@ class WarningCode(StrEnum):
     NULL_COST = "W106"              # revenue rows without cost when margin comes from cost
     UNKNOWN_PAID_CHANNEL = "W107"   # attribution.paid_channels names a channel no touch carries
     AS_OF_OUTLIERS = "W108"         # an inferred as_of left out sparse months beyond it (likely date errors)
+    INFINITE_ATTRIBUTE = "W109"     # a numeric accounts attribute with infinite values (read as missing)
+    REVENUE_ENDS_EARLY = "W110"     # revenue ends before as_of's last complete month: later months unobserved
     UNMATCHED_TREATED = "W201"      # treated accounts without a baseline stratum (dropped)
     UNBALANCED = "W202"             # a covariate's SMD above max_smd after matching
     SCORE_NOT_CONVERGED = "W203"    # the propensity model's fit did not converge (separation)

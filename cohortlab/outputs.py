@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,17 +27,19 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def refuse_inputs(outputs: dict[str, Path], inputs: Iterable[tuple[str, Path]]) -> None:
+def refuse_inputs(outputs: dict[str, Path], inputs: Iterable[tuple[str, Path]],
+                  reserved: Callable[[Path], str | None] = lambda path: None) -> None:
     """Raise :class:`InputError` when an output would land on an input or on another output of the same run.
 
     ``outputs`` maps an option (``--output``) to its path; ``inputs`` are (what it is, path) pairs, e.g.
-    ("the experiment", experiments/onboarding-v2.yaml) or ("a data file of the source", data/revenue.csv).
+    ("the experiment", experiments/onboarding-v2.yaml) or ("a data file of the source", data/revenue.csv);
+    ``reserved`` says what else a path is kept for (a name the source would take for a table), or None.
     """
     inputs = list(inputs)
     named = list(outputs.items())
     for index, (option, path) in enumerate(named):
-        for what, source in inputs:
-            if same_file(path, source):
+        for what, source in [*inputs, (reserved(path), path)]:
+            if what is not None and same_file(path, source):
                 raise InputError(f"{option} {path} is {what} ({source}); cohortlab never writes over its inputs",
                                  hint=f"choose another file name for {option}")
         for other, other_path in named[index + 1:]:
@@ -63,6 +65,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
         return
     if path.is_symlink():  # write through the link: the file it points to is replaced, the link stays
         path = Path(os.path.realpath(path))
+    if path.exists() and not os.access(path, os.W_OK):  # replacing it would get round its permissions
+        raise InputError(f"cannot write {path}: it is read-only")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"cannot write {path}: the folder {folder} does not exist")

@@ -298,6 +298,13 @@ def test_a_few_rows_dated_far_ahead_do_not_move_an_inferred_as_of(tmp_path_facto
     assert len(far) == 1 and f"up to {max(dates):%Y-%m}" in far[0]
 
 
+def test_a_few_rows_dated_next_month_do_not_move_an_inferred_as_of(project, data):
+    outcome = _as_of_inferred(project, data, [("A0001", pd.Timestamp("2026-07-01").date(), 5.0),
+                                              ("A0002", pd.Timestamp("2026-07-01").date(), 5.0)])
+    assert outcome.report["as_of"] == "2026-06-30"
+    assert "2 revenue rows in 1 later month left out" in outcome.report["as_of_basis"]
+
+
 def test_inferred_as_of_without_revenue_ignores_a_far_entry_date(project, data):
     project.table_file("revenue").unlink()
     accounts = data["accounts"].copy()
@@ -554,3 +561,82 @@ def test_output_through_a_symlink_replaces_the_file_it_points_to(project, tmp_pa
     assert cli("compare", project.experiment, "--format", "markdown", "--output", link).code == 0
     assert link.is_symlink() and (reports / "latest.md").read_text().startswith("### guided")
     assert sorted(path.name for path in reports.iterdir()) == ["latest.md"]
+
+
+# ---------------------------------------------------------------- data that ends early
+
+
+def test_revenue_cut_short_is_not_observed_rather_than_zero(project, data):
+    revenue = data["revenue"][pd.to_datetime(data["revenue"]["month"]) < "2025-01-01"]
+    project.write_table("revenue", revenue)
+    outcome = compare_json(project)
+    assert outcome.code == 0
+    warning = [w["message"] for w in outcome.report["warnings"] if w["code"] == "W110"]
+    assert len(warning) == 1 and "ends in 2024-12, 18 months before the last month complete by as_of" in warning[0]
+    results = outcome.results()
+    for key in ("ltv:earned:6", "ltv:modeled:36", "retention:3", "nrr:6"):  # the 2025 cohort has no observed month
+        assert results[key]["status"] == "unavailable", (key, results[key]["treatment"])
+        assert "only 0 treatment customers are observed" in results[key]["reason"]
+
+
+def test_revenue_ending_early_censors_tenure_there(project, data):
+    """Revenue through 2026-03 with as_of 2026-06-30: each customer is observed through 2026-03, as with
+    as_of 2026-03-31 on the same revenue (the cohorts and their stages are the same: all entered by 2025)."""
+    revenue = data["revenue"][pd.to_datetime(data["revenue"]["month"]) < "2026-04-01"]
+    project.write_table("revenue", revenue)
+    cut = compare_json(project)
+    assert [w["code"] for w in cut.report["warnings"]].count("W110") == 1
+    stages = data["stages"][pd.to_datetime(data["stages"]["at"]) <= "2026-03-31"]
+    project.write_table("stages", stages)
+    project.set_config(as_of="2026-03-31")
+    early = compare_json(project)
+    for key in ("ltv:earned:6", "retention:3", "nrr:6"):
+        assert cut.results()[key]["treatment"] == pytest.approx(early.results()[key]["treatment"], rel=1e-12)
+        assert cut.results()[key]["baseline"] == pytest.approx(early.results()[key]["baseline"], rel=1e-12)
+
+
+def test_spend_cut_short_makes_cost_unknown_not_zero(project, data):
+    spend = data["spend"][pd.to_datetime(data["spend"]["date"]) < "2024-06-01"]
+    project.write_table("spend", spend)
+    outcome = compare_json(project)
+    assert outcome.code == 0
+    cac = outcome.results()["cac"]
+    assert cac["status"] == "unavailable" and cac["treatment"] is None
+    assert f"table 'spend' ({project.table_file('spend')}) ends 2024-05-31" in cac["reason"]
+
+
+# ---------------------------------------------------------------- more faults around the same classes
+
+
+def test_infinite_accounts_attribute_is_missing_and_warned(tmp_path, data):
+    accounts = data["accounts"].copy()
+    accounts["employees"] = np.random.default_rng(2).integers(1, 500, len(accounts)).astype(float)
+    accounts.loc[accounts.index[3], "employees"] = np.inf
+    accounts.loc[accounts.index[4], "employees"] = -np.inf
+    project = make_project(tmp_path / "project", {**data, "accounts": accounts})
+    experiment = {**EXPERIMENT, "match": {"method": "propensity", "covariates": ["employees", "segment"]}}
+    project.experiment.write_text(yaml.safe_dump(experiment))
+    outcome = compare_json(project)
+    assert outcome.code == 0
+    warning = [w["message"] for w in outcome.report["warnings"] if w["code"] == "W109"]
+    assert len(warning) == 1 and "2 accounts" in warning[0] and "have an infinite 'employees'" in warning[0]
+    assert all(math.isfinite(row["smd_after"]) for row in outcome.report["matching"]["balance"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(share=st.floats(min_value=0.002, max_value=0.3), years=st.integers(min_value=4, max_value=199))
+def test_a_batch_of_rows_dated_years_ahead_does_not_move_an_inferred_as_of(tmp_path_factory, data, share, years):
+    """Up to 30% of the revenue rows shifted 4 to 199 years ahead (after a silent gap of over a year)."""
+    revenue = data["revenue"].copy()
+    moved = revenue.sample(frac=share, random_state=1).index
+    revenue.loc[moved, "month"] = [day.replace(year=day.year + years) for day in revenue.loc[moved, "month"]]
+    project = make_project(tmp_path_factory.mktemp("p") / "project", {**data, "revenue": revenue})
+    project.set_config(as_of=None)
+    outcome = compare_json(project)
+    assert outcome.report["as_of"] == "2026-06-30"
+    assert any(w["code"] == "W108" for w in outcome.report["warnings"])
+
+
+def test_output_named_like_a_table_in_the_data_folder_is_refused(project):
+    _refused(project, "--output", project.data / "Milestones.md",
+             message="is a name the source keeps for table 'milestones'")

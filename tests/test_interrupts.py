@@ -101,3 +101,57 @@ def test_without_interrupt_the_driver_runs_to_the_end(project, tmp_path):
                           "json", "--output", str(output)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert output.read_text().startswith('{\n  "schema_version": 1')
+
+
+def test_any_exception_while_a_query_waits_stops_the_query_first():
+    """A timeout's signal (here SIGALRM raising TimeoutError) while a long query runs: the query is stopped
+    before the error goes on, so the connection is free at once for the next query."""
+    import signal
+    import time
+
+    import duckdb
+
+    from cohortlab.data.source import Connection
+
+    def timeout(signum, frame):
+        raise TimeoutError("too slow")
+
+    connection = Connection(duckdb.connect(), {})
+    previous = signal.signal(signal.SIGALRM, timeout)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            connection.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3").fetchall()
+        assert time.monotonic() - started < 10  # the query alone runs for minutes
+        assert connection.execute("SELECT 42").fetchall() == [(42,)]
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        connection.close()
+
+
+def test_a_failed_comparison_leaves_no_connection_behind(tmp_path):
+    """The data's worker thread ends with its connection, also when the comparison fails (a notebook keeps
+    the error, and would keep one thread per failed run)."""
+    import threading
+
+    import numpy as np
+
+    import cohortlab
+    from cohortlab.errors import DataError
+
+    data = tables()
+    revenue = data["revenue"].copy()
+    revenue.loc[revenue.index[0], "amount"] = np.nan
+    project = make_project(tmp_path / "project", {**data, "revenue": revenue})
+    before = {thread for thread in threading.enumerate() if thread.name == "cohortlab-query"}
+    errors = []
+    for _ in range(3):
+        with pytest.raises(DataError) as caught:
+            cohortlab.compare(project.experiment)
+        errors.append(caught.value)
+    started = {thread for thread in threading.enumerate() if thread.name == "cohortlab-query"} - before
+    for thread in started:
+        thread.join(5)
+    assert len(errors) == 3 and not [thread for thread in started if thread.is_alive()]

@@ -114,3 +114,10 @@ def test_the_pre_commit_hook_runs_validate_on_experiment_and_config_files():
         assert pattern.search(path), path
     for path in (".github/workflows/ci.yml", "experiments/notes.md", "experiments/old/a.yaml"):
         assert not pattern.search(path), path
+
+
+def test_the_python_api_names_of_the_readme():
+    import cohortlab
+
+    assert callable(cohortlab.compare)
+    assert cohortlab.Report.__name__ == "Report" and issubclass(cohortlab.CohortlabError, Exception)

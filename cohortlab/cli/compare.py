@@ -52,9 +52,9 @@ def compare(
 ) -> None:
     """Compare each experiment's treatment cohort with its matched baseline."""
     with user_errors(debug):  # imports inside: Ctrl-C while they load is an interrupt like any other
-        from cohortlab.outputs import atomic_path, refuse_inputs
+        from cohortlab.outputs import atomic_path
         from cohortlab.report.build import compare as build_report
-        from cohortlab.report.build import input_files
+        from cohortlab.report.build import refuse_inputs_as_outputs
         from cohortlab.report.render import RENDERERS
 
         if weights is not None and weights.suffix.lower() not in (".csv", ".parquet"):
@@ -67,7 +67,7 @@ def compare(
         experiments = list(unique.values())
         outputs = {option: path for option, path in (("--output", output), ("--weights", weights)) if path}
         if outputs:  # before the work: never write over an input, whatever the run finds
-            refuse_inputs(outputs, [found for path in experiments for found in input_files(path, config)])
+            refuse_inputs_as_outputs(outputs, experiments, config)
         reports = []
         for path in experiments:
             with _progress(path) as progress:

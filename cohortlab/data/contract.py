@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from cohortlab.codes import WarningCode
 from cohortlab.data.source import Database, quote
 from cohortlab.errors import DataError
@@ -151,17 +153,19 @@ def _check_columns(db: Database, name: str) -> int:
     return total
 
 
-SPARSE_SHARE = 0.01  # months beyond the data: under 1% of the busiest month's rows (or of all rows, after a gap)
-GAP_MONTHS = 12      # a gap of more than a year with no rows at all
+SPARSE_SHARE = 0.05  # trailing months beyond the data: each under 5% of a busy month's rows (the median of the
+BUSY_MONTHS = 12     # twelve busiest months)
+GAP_MONTHS = 12      # a gap of more than a year with no rows at all, after which fewer rows than before it
 
 
 def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list[DataWarning]]:
     """as_of when the config sets none: the end of the last month with revenue; without revenue rows, the
-    last entry date. Rows in months that look like date errors are left out of the inference: months after
-    a gap of more than :data:`GAP_MONTHS` that together hold under :data:`SPARSE_SHARE` of the rows, and
-    trailing months each holding under that share of the busiest month's rows (a single row dated in 2225
-    must not move as_of by two centuries). Returns as_of, how it was inferred, and a warning for the rows
-    it left out."""
+    last entry date. Rows in months that look like date errors are left out of the inference: the months
+    after a gap of more than :data:`GAP_MONTHS` when they hold fewer rows than the months before it (a
+    business does not fall silent for a year and come back smaller: a batch of rows dated two centuries
+    ahead), and trailing months each holding under :data:`SPARSE_SHARE` of a busy month's rows (the median
+    of the :data:`BUSY_MONTHS` busiest months: a single row dated next month, or a few percent of the rows
+    shifted some years ahead). Returns as_of, how it was inferred, and a warning for the rows it left out."""
     table, column = ("revenue", "month") if rows.get("revenue") else ("accounts", "created_at")
     months = db.con.execute(f"SELECT CAST(date_trunc('month', CAST({quote(column)} AS DATE)) AS DATE), count(*) "
                             f"FROM {quote(table)} GROUP BY 1 ORDER BY 1").fetchall()
@@ -169,11 +173,11 @@ def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list
     kept = months
     for index in range(1, len(months)):
         gap = _month_number(months[index][0]) - _month_number(months[index - 1][0]) - 1
-        if gap > GAP_MONTHS and sum(count for _, count in months[index:]) < SPARSE_SHARE * total:
+        if gap > GAP_MONTHS and 2 * sum(count for _, count in months[index:]) < total:
             kept = months[:index]
             break
-    busiest = max(count for _, count in kept)
-    last_month = max(month for month, count in kept if count >= SPARSE_SHARE * busiest)
+    busy = float(np.median(sorted((count for _, count in kept), reverse=True)[:BUSY_MONTHS]))
+    last_month = max(month for month, count in kept if count >= SPARSE_SHARE * busy)
     beyond = [(month, count) for month, count in months if month > last_month]
     origin = db.tables[table].origin
     if table == "revenue":
@@ -190,10 +194,28 @@ def _infer_as_of(db: Database, rows: dict[str, int]) -> tuple[dt.date, str, list
     basis += f"; {left_out} left out as likely date errors (W108)"
     warning = DataWarning(WarningCode.AS_OF_OUTLIERS, (
         f"as_of {as_of} was inferred from '{table}' ({origin}) leaving out {left_out}, up to "
-        f"{beyond[-1][0]:%Y-%m}: too few rows to be the data's present (the busiest month has {busiest:,}), so "
+        f"{beyond[-1][0]:%Y-%m}: too few rows to be the data's present (a busy month has {busy:,.0f}), so "
         "probably date errors; set as_of in the config if they are real"
         + _examples(db, table, f"CAST({quote(column)} AS DATE) >= CAST(? AS DATE)", [beyond[0][0]], 2)))
     return as_of, basis, [warning]
+
+
+def _not_finite(column: str) -> str:
+    return f"CAST({quote(column)} AS VARCHAR) IN ('nan', '-nan', 'inf', '-inf')"
+
+
+def _infinite_attributes(db: Database, columns: list[str]) -> list[DataWarning]:
+    """A warning for each numeric attribute of `accounts` holding infinite values (read as missing)."""
+    if not columns:
+        return []
+    infinite = [f"CAST({quote(column)} AS VARCHAR) IN ('inf', '-inf')" for column in columns]
+    counts = db.con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {condition})" for condition in infinite)
+                            + " FROM accounts").fetchone()
+    table = db.tables["accounts"]
+    return [DataWarning(WarningCode.INFINITE_ATTRIBUTE,
+                        f"{_plural(count, 'account')} ({table.origin}) have an infinite "
+                        f"'{table.source_column(column)}', read as missing" + _examples(db, "accounts", condition, limit=2))
+            for column, condition, count in zip(columns, infinite, counts) if count]
 
 
 def _plural(count: int, noun: str) -> str:
@@ -224,12 +246,14 @@ def check_contract(db: Database, journey: Journey, as_of: dt.date | None) -> Che
     else:
         as_of_basis = AS_OF_FROM_CONFIG
     # NaN in a numeric attribute is missing, as pandas writes it: NULL, so that `where employees > 100` does
-    # not select it (DuckDB orders NaN above every number) and matching treats it as missing. Tested as text:
-    # Parquet statistics leave NaN out, and DuckDB then folds isnan() to false
-    missing = "".join(f", CASE WHEN CAST({quote(column)} AS VARCHAR) IN ('nan', '-nan') THEN NULL "
-                      f"ELSE {quote(column)} END AS {quote(column)}"
-                      for column, kind in accounts.columns.items()
-                      if kind in FLOAT_TYPES and column not in REQUIRED["accounts"])
+    # not select it (DuckDB orders NaN above every number) and matching treats it as missing; an infinite
+    # value is no attribute either (missing too, and warned). Tested as text: Parquet statistics leave NaN
+    # out, and DuckDB then folds isnan() to false
+    attributes = [column for column, kind in accounts.columns.items()
+                  if kind in FLOAT_TYPES and column not in (*REQUIRED["accounts"], *NON_NEGATIVE["accounts"])]
+    missing = "".join(f", CASE WHEN {_not_finite(column)} THEN NULL ELSE {quote(column)} END AS {quote(column)}"
+                      for column in attributes)
+    warnings += _infinite_attributes(db, attributes)
     db.con.execute(
         "CREATE VIEW accounts_ok AS SELECT * REPLACE (CAST(account_id AS VARCHAR) AS account_id, "
         f"CAST(created_at AS DATE) AS created_at{missing}) FROM accounts WHERE CAST(created_at AS DATE) <= "

@@ -33,6 +33,7 @@ class CostSource:
     outside_window_spend: float = 0.0  # the part of it on touches outside their account's window
     model: str | None = None  # the attribution model dividing each account's cost among its touches
     has_channels: bool = False  # whether touches carry a channel (for paid-only cost)
+    unknown_reason: str | None = None  # why some accounts' cost is unknown (NaN), when it is not a missing value
 
     @property
     def unattributed_share(self) -> float:
@@ -109,6 +110,24 @@ def last_complete_month(as_of: dt.date) -> np.datetime64:
     month = np.datetime64(as_of, "M")
     next_day = np.datetime64(as_of, "D") + 1
     return month if np.datetime64(next_day, "M") != month else month - 1
+
+
+def _observed_through(data: CheckedData) -> tuple[np.datetime64, list[DataWarning]]:
+    """The last month whose revenue is observed: the last complete month by as_of, or the revenue data's last
+    month when it ends before that (an export cut short): months after it are not observed, not zero."""
+    last_month = last_complete_month(data.as_of)
+    if data.unreadable("revenue") is not None:
+        return last_month, []
+    end = data.db.scalar("SELECT max(date_trunc('month', month)) FROM revenue_ok")
+    revenue_end = np.datetime64(end, "M")
+    if revenue_end >= last_month:
+        return last_month, []
+    months = int((last_month - revenue_end).astype(np.int64))
+    return revenue_end, [DataWarning(WarningCode.REVENUE_ENDS_EARLY, (
+        f"table 'revenue' ({data.db.tables['revenue'].origin}) ends in {revenue_end}, {months} month"
+        f"{'' if months == 1 else 's'} before the last month complete by as_of {data.as_of} ({last_month}): later "
+        f"months are taken as not yet observed, not as months without revenue; set as_of to "
+        f"{np.datetime64(revenue_end + 1, 'D') - 1} or add the missing months"))]
 
 
 def _select_cohorts(data: CheckedData, filters: list[CohortFilter], covariates: list[str],
@@ -359,12 +378,20 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
     credited = np.asarray(rows["cost"], dtype=float) * np.asarray(rows["credit"], dtype=float)
     by_channel = {name: np.bincount(row[code == index], weights=credited[code == index], minlength=n)
                   for index, name in enumerate(names)} if channel != "NULL" else {}
+    # the spend data's end (its last month): a touch after it has a cost the data does not hold, so the cost
+    # of an account touched after it is unknown, not the part of it the data happens to cover
+    spend_end = con.execute("SELECT last_day(max(date)) FROM spend_ok").fetchone()[0]
+    uncovered = con.execute("SELECT DISTINCT c.row FROM touch_cost t JOIN cohort c USING (account_id) "
+                            "WHERE t.eligible AND t.day > ?", [spend_end]).fetchnumpy()["row"]
+    cost[np.asarray(uncovered, dtype=np.int64)] = np.nan
     # float rounding can leave a few cents of difference between the sums
     tiny = 1e-9 * max(total, 1.0)
     no_touch = total - reached if total - reached > tiny else 0.0
     outside = reached - eligible if reached - eligible > tiny else 0.0
+    unknown = (f"table 'spend' ({data.db.tables['spend'].origin}) ends {spend_end}, so the cost of cohort accounts "
+               "touched after it is unknown") if len(uncovered) else None
     return cost, by_channel, CostSource("spend", None, total, no_touch + outside, outside, attribution.model,
-                                        channel != "NULL")
+                                        channel != "NULL", unknown)
 
 
 def _milestones(data: CheckedData, names: list[str], n: int) -> tuple[dict[str, np.ndarray], tuple[str, ...]]:
@@ -404,10 +431,11 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     stage_at = _stage_dates(data, journey, won_at)
     reached = stage_at <= acquisition_end(entered, data.as_of, journey.window_days)[:, None]  # NaT compares False
     won_month = won_at.astype("datetime64[M]")
-    last_month = last_complete_month(data.as_of)
+    last_month, warnings = _observed_through(data)
     observed = np.where(won, (last_month - won_month).astype(np.int64) + 1, 0)
     observed = np.clip(observed, 0, None)
-    revenue, margin, warnings = _revenue_by_tenure(data, observed, economics)
+    revenue, margin, revenue_warnings = _revenue_by_tenure(data, observed, economics)
+    warnings += revenue_warnings
     cost, cost_by_channel, cost_source = _cohort_cost(data, journey, attribution, n)
     warnings += _paid_channel_warnings(data, attribution, cost_source)
     # the allocation's intermediate tables hold a row per touch: free them (DuckDB keeps temp tables in memory)

@@ -79,8 +79,9 @@ class Connection:
 
         Python runs its SIGINT handler only in the main thread and only between bytecodes: a query run in
         the main thread holds it inside the engine, and DuckDB's own check for the signal misses it about
-        half the time. Waiting here instead, the main thread sees the interrupt at once, asks the engine to
-        stop (``interrupt``) and waits for the worker before raising it. The worker lives as long as the
+        half the time. Waiting here instead, the main thread sees the interrupt (or any exception raised
+        while it waits) at once, asks the engine to stop (``interrupt``) and waits for the worker before
+        raising it. The worker lives as long as the
         connection (a thread ending while the interpreter exits can abort the process inside the engine).
         """
         if self._jobs is None:
@@ -96,7 +97,7 @@ class Connection:
                 queued = True
                 while not done.wait(0.25):
                     pass
-            except KeyboardInterrupt:
+            except BaseException:  # Ctrl-C, or any other exception raised while waiting (a timeout's signal)
                 if not queued:
                     raise
                 self._con.interrupt()
@@ -104,7 +105,7 @@ class Connection:
                     try:
                         done.wait()
                         break
-                    except KeyboardInterrupt:  # Ctrl-C again: already stopping
+                    except BaseException:  # interrupted again: already stopping
                         continue
                 raise
             finished, value = outcome[0]
@@ -233,6 +234,22 @@ def source_files(config: Config) -> list[tuple[str, Path]]:
     return []
 
 
+def reserved_name(config: Config, path: Path) -> str | None:
+    """What a file at ``path`` would be to a files source (a name its data folder keeps for a table, which
+    the next run would read or refuse as one: ``data/milestones.md``), or None."""
+    source = config.source
+    if not isinstance(source, FilesSource):
+        return None
+    folder = os.path.realpath(config.resolve(source.path))
+    if os.path.realpath(Path(path).parent) != folder:
+        return None
+    stem = Path(path).name.split(".")[0].lower()
+    for table, name in table_names(config).items():
+        if stem == name.lower():
+            return f"a name the source keeps for table '{table}'"
+    return None
+
+
 def _named_in_config(config: Config, table: str) -> str | None:
     """Where the config names ``table`` (it must then be found), or None."""
     mapping = config.tables.get(table)
@@ -350,34 +367,38 @@ def open_database(config: Config, *, schema_only: bool = False) -> Database:
     raw = duckdb.connect(":memory:")
     tables: dict[str, Table] = {}
     con = Connection(raw, tables)
-    # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers
-    con.execute("SET TimeZone = 'UTC'")
-    with con.translated():  # Ctrl-C while a file is read
-        relations = _source_relations(raw, config, schema_only)
-    for table, (relation, origin) in relations.items():
-        try:
-            source_columns = [row[0] for row in raw.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        except (duckdb.Error, RuntimeError) as error:
-            if interrupted(error):
-                raise KeyboardInterrupt from None
-            if not isinstance(error, duckdb.Error):
-                raise
-            raise InputError(f"cannot read table '{table}' from {origin}: {str(error).splitlines()[0]}") from None
-        renamed = dict(config.tables[table].columns) if table in config.tables else {}
-        missing = [source for source in renamed.values() if source not in source_columns]
-        if missing:
-            raise DataError(
-                f"table '{table}' ({origin}) has no column '{missing[0]}' (named in tables.{table}.columns of the config)",
-                hint=f"its columns are: {', '.join(source_columns)}",
-            )
-        renames = ", ".join(f"{quote(src)} AS {quote(dst)}" for dst, src in renamed.items())
-        select = f"SELECT * RENAME ({renames}) FROM {relation}" if renames else f"SELECT * FROM {relation}"
-        con.execute(f"CREATE VIEW {quote(table)} AS {select}")
-        columns = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(table)}").fetchall()}
-        tables[table] = Table(table, origin, columns, renamed)
-    if "accounts" not in tables:
-        raise InputError(f"no 'accounts' table found in the data source ({_describe(config)})",
-                         hint="expected accounts.parquet or accounts.csv, or a table named in tables.accounts.name")
+    try:
+        # timestamps with a time zone become dates in UTC, whatever the machine's zone: same data, same numbers
+        con.execute("SET TimeZone = 'UTC'")
+        with con.translated():  # Ctrl-C while a file is read
+            relations = _source_relations(raw, config, schema_only)
+        for table, (relation, origin) in relations.items():
+            try:
+                source_columns = [row[0] for row in raw.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+            except (duckdb.Error, RuntimeError) as error:
+                if interrupted(error):
+                    raise KeyboardInterrupt from None
+                if not isinstance(error, duckdb.Error):
+                    raise
+                raise InputError(f"cannot read table '{table}' from {origin}: {str(error).splitlines()[0]}") from None
+            renamed = dict(config.tables[table].columns) if table in config.tables else {}
+            missing = [source for source in renamed.values() if source not in source_columns]
+            if missing:
+                raise DataError(
+                    f"table '{table}' ({origin}) has no column '{missing[0]}' (named in tables.{table}.columns of the config)",
+                    hint=f"its columns are: {', '.join(source_columns)}",
+                )
+            renames = ", ".join(f"{quote(src)} AS {quote(dst)}" for dst, src in renamed.items())
+            select = f"SELECT * RENAME ({renames}) FROM {relation}" if renames else f"SELECT * FROM {relation}"
+            con.execute(f"CREATE VIEW {quote(table)} AS {select}")
+            columns = {row[0]: row[1] for row in con.execute(f"DESCRIBE {quote(table)}").fetchall()}
+            tables[table] = Table(table, origin, columns, renamed)
+        if "accounts" not in tables:
+            raise InputError(f"no 'accounts' table found in the data source ({_describe(config)})",
+                             hint="expected accounts.parquet or accounts.csv, or a table named in tables.accounts.name")
+    except BaseException:  # the connection and its worker thread end with the failure
+        con.close()
+        raise
     return Database(con, tables)
 
 

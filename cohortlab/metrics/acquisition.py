@@ -28,8 +28,10 @@ def acquisition_cost(panel: Panel, context: MetricContext, spend: str | None = N
     source = panel.cost_source
     if source.kind is None:
         return Unavailable(source.reason or "no cost data")
-    missing = int(np.isnan(panel.cost).sum())
+    missing = int(np.isnan(panel.cost[panel.window_elapsed]).sum())  # of the entrants the metric counts
     if missing:
+        if source.unknown_reason:
+            return Unavailable(f"the cost of {missing} cohort accounts is unknown: {source.unknown_reason}")
         return Unavailable(f"{missing} cohort accounts have no acquisition_cost")
     if spend != "paid":
         return panel.cost

@@ -16,8 +16,9 @@ import numpy as np
 from cohortlab.codes import Status, WarningCode
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
-from cohortlab.data.source import open_database, source_files
+from cohortlab.data.source import open_database, reserved_name, source_files
 from cohortlab.errors import DataError
+from cohortlab.outputs import refuse_inputs
 from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.match.core import factorize
 from cohortlab.match.balance import balance_table
@@ -71,14 +72,20 @@ def compare(path: str | Path, config: str | Path | None = None, *, replicates: i
     return run(experiment, config_model, loaded, Overrides(replicates, seed, ci, interval), progress)
 
 
-def input_files(path: str | Path, config: str | Path | None = None) -> list[tuple[str, Path]]:
-    """What a comparison of the experiment at ``path`` reads, as (what it is, path) pairs: the experiment,
-    its config and the source's data files (with a files source, every file name it would read as a table).
-    Outputs must never land on any of them."""
-    config_path = Path(config) if config else find_config(Path(path))
-    config_model, _ = load_config(config_path)
-    return [("the experiment being compared", Path(path)), ("the project config", config_path),
-            *source_files(config_model)]
+def refuse_inputs_as_outputs(outputs: dict[str, Path], experiments: list[Path],
+                             config: str | Path | None = None) -> None:
+    """Raise :class:`InputError` when an output of comparing ``experiments`` would land on what the comparison
+    reads (an experiment, its config, the source's data files, a name the data folder keeps for a table) or
+    on another output of the run (:func:`cohortlab.outputs.refuse_inputs`)."""
+    inputs, configs = [], []
+    for path in experiments:
+        config_path = Path(config) if config else find_config(Path(path))
+        config_model, _ = load_config(config_path)
+        configs.append(config_model)
+        inputs += [("the experiment being compared", Path(path)), ("the project config", config_path),
+                   *source_files(config_model)]
+    refuse_inputs(outputs, inputs, lambda target: next(
+        (what for model in configs if (what := reserved_name(model, target))), None))
 
 
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
@@ -94,15 +101,19 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
     owned = data is None
     if owned:
-        data = check_contract(open_database(config), config.journey, config.as_of)
-    column_types = data.db.tables["accounts"].columns
-    filters = cohort_filters(experiment, column_types, loaded)
-    milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
-    columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
-    panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                       columns, milestones, row_order(experiment))
-    if owned:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats
-        data.db.con.close()
+        database = open_database(config)
+    try:
+        if owned:
+            data = check_contract(database, config.journey, config.as_of)
+        column_types = data.db.tables["accounts"].columns
+        filters = cohort_filters(experiment, column_types, loaded)
+        milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
+        columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
+        panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
+                                           columns, milestones, row_order(experiment))
+    finally:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats,
+        if owned:  # and on failure too (a notebook keeps the error, and with it whatever it refers to)
+            database.con.close()
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     matching = match_panel(experiment, panel)
     weights = matching.weights()
@@ -120,7 +131,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary),
-        as_of=data.as_of, as_of_basis=data.as_of_basis, settings=settings, cohorts=_cohorts(panel, weights, filters, summary.dropped),
+        as_of=data.as_of, as_of_basis=data.as_of_basis, settings=settings,
+        cohorts=_cohorts(panel, weights, filters, summary.dropped),
         matching=summary,
         results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
