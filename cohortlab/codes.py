@@ -18,6 +18,8 @@ class WarningCode(StrEnum):
     AS_OF_OUTLIERS = "W108"         # an inferred as_of left out sparse months beyond it (likely date errors)
     INFINITE_ATTRIBUTE = "W109"     # a numeric accounts attribute with infinite values (read as missing)
     REVENUE_ENDS_EARLY = "W110"     # revenue ends before as_of's last complete month: later months unobserved
+    BEFORE_ENTRY = "W111"           # stage or milestone rows dated before their account entered (taken at entry)
+    REVENUE_STARTS_LATE = "W112"    # revenue starts after some cohort customers were won: they are not observed
     UNMATCHED_TREATED = "W201"      # treated accounts without a baseline stratum (dropped)
     UNBALANCED = "W202"             # a covariate's SMD above max_smd after matching
     SCORE_NOT_CONVERGED = "W203"    # the propensity model's fit did not converge (separation)

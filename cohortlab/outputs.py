@@ -61,7 +61,10 @@ def atomic_path(path: Path) -> Iterator[Path]:
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder")
     if path.exists() and not path.is_file():  # a device or a pipe (/dev/null, /dev/stdout, <(…)): no file to replace
-        yield path
+        try:
+            yield path
+        except OSError as error:
+            raise InputError(f"cannot write {path}: {error.strerror or error}") from None
         return
     if path.is_symlink():  # write through the link: the file it points to is replaced, the link stays
         path = Path(os.path.realpath(path))

@@ -640,3 +640,99 @@ def test_a_batch_of_rows_dated_years_ahead_does_not_move_an_inferred_as_of(tmp_p
 def test_output_named_like_a_table_in_the_data_folder_is_refused(project):
     _refused(project, "--output", project.data / "Milestones.md",
              message="is a name the source keeps for table 'milestones'")
+
+
+def test_revenue_that_starts_after_customers_were_won_leaves_them_unobserved(project, data):
+    revenue = data["revenue"][pd.to_datetime(data["revenue"]["month"]) >= "2025-06-01"]
+    project.write_table("revenue", revenue)
+    outcome = compare_json(project)
+    assert outcome.code == 0
+    warning = [w["message"] for w in outcome.report["warnings"] if w["code"] == "W112"]
+    assert len(warning) == 1 and "starts in 2025-06, after" in warning[0]
+    nrr = outcome.results()["nrr:6"]  # the baseline (won in 2024) would start from nothing: thousands of percent
+    assert nrr["status"] == "unavailable" and "only 0 baseline customers are observed" in nrr["reason"]
+
+
+def test_a_cohort_whose_customers_have_no_revenue_at_all_is_unavailable(project, data):
+    revenue = data["revenue"]
+    guided = set(data["accounts"].loc[data["accounts"]["onboarding_flow"] == "guided", "account_id"])
+    project.write_table("revenue", revenue[revenue["account_id"].isin(guided)])  # no baseline revenue
+    outcome = compare_json(project)
+    for key in ("ltv:earned:6", "ltv:modeled:36", "retention:3", "nrr:6"):
+        result = outcome.results()[key]
+        assert result["status"] == "unavailable" and result["baseline"] is None, key
+        assert "observed baseline customers has any revenue in the data" in result["reason"], result["reason"]
+
+
+def test_a_stage_dated_before_its_account_entered_is_taken_at_entry(project, data):
+    stages = data["stages"].copy()
+    won = stages.index[stages["stage"] == "customer"][0]
+    account = stages.loc[won, "account_id"]
+    entered = data["accounts"].set_index("account_id").loc[account, "created_at"]
+    stages.loc[won, "at"] = pd.Timestamp("0001-01-01").date()
+    project.write_table("stages", stages)
+    outcome = compare_json(project, "--weights", project.root / "weights.csv")
+    warning = [w["message"] for w in outcome.report["warnings"] if w["code"] == "W111"]
+    assert len(warning) == 1 and f"account_id={account}" in warning[0]
+    clamped = data["stages"].copy()
+    clamped.loc[won, "at"] = entered
+    project.write_table("stages", clamped)
+    same = compare_json(project)
+    assert outcome.report["results"] == same.report["results"]  # as if won on its entry date
+
+
+@pytest.mark.parametrize("table,column,value,message", [
+    ("spend", "amount", 1e30, "values of 1e+15 or more, too large for an amount"),
+    ("revenue", "amount", 1.7e308, "values of 1e+15 or more, too large for an amount"),
+])
+def test_amounts_too_large_to_be_money_are_errors(project, data, table, column, value, message):
+    frame = data[table].copy()
+    frame.loc[frame.index[2], column] = value
+    project.write_table(table, frame)
+    outcome = compare_json(project)
+    assert outcome.code == 2 and f"table '{table}' ({project.table_file(table)}) column '{column}' has 1 {message}" \
+        in outcome.err
+
+
+def test_infinite_dates_are_errors(project):
+    import duckdb
+
+    path = project.table_file("stages")
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT account_id, stage, CAST(\"at\" AS DATE) AS \"at\" FROM '{path}' UNION ALL "
+                    f"SELECT 'A0001', 'lead', DATE '-infinity') TO '{project.root / 'stages.parquet'}'")
+    (project.root / "stages.parquet").replace(path)
+    outcome = compare_json(project)
+    assert outcome.code == 2 and f"table 'stages' ({path}) column 'at' has 1 infinite dates" in outcome.err
+
+
+@pytest.mark.parametrize("place", ["on", "breakdown"])
+def test_list_column_to_match_or_break_down_on_is_a_clear_error(project, data, place):
+    accounts = data["accounts"].copy()
+    accounts["tags"] = [["a", "b"]] * len(accounts)
+    project.write_table("accounts", accounts)
+    experiment = dict(EXPERIMENT)
+    if place == "on":
+        experiment["match"] = {"method": "exact", "on": ["segment", "tags"]}
+    else:
+        experiment["breakdown"] = ["tags"]
+    project.experiment.write_text(yaml.safe_dump(experiment))
+    outcome = cli("compare", project.experiment)
+    assert outcome.code == 2 and "CL111" in outcome.err and "'tags' is VARCHAR[]" in outcome.err
+    assert cli("validate", project.experiment).code == 1
+
+
+@pytest.mark.parametrize("target", ["--output", "stdout"])
+def test_a_full_disk_is_a_clear_error(project, target):
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "cohortlab", "compare", str(project.experiment), "--replicates", "100"]
+    if target == "--output":
+        run = subprocess.run([*args, "--output", "/dev/full"], capture_output=True, text=True)
+        expected = "error: cannot write /dev/full: No space left on device"
+    else:
+        with open("/dev/full", "w") as full:
+            run = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, text=True)
+        expected = "error: cannot write the report to standard output: No space left on device"
+    assert run.returncode == 2 and run.stderr.strip() == expected

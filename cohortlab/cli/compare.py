@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cohortlab.cli.errors import user_errors
+from cohortlab.cli.errors import user_errors, writing
 from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption
 
 
@@ -90,7 +90,9 @@ def compare(
                 typer.echo(f"wrote {output}", err=True)
         if output is None:
             color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            render(reports, sys.stdout, color)
+            with writing("the report to standard output"):
+                render(reports, sys.stdout, color)
+                sys.stdout.flush()
 
 
 def _write_weights(reports: list, path: Path) -> int:

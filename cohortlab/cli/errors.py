@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import typer
 
 from cohortlab.cli import INTERRUPTED, say_interrupted
-from cohortlab.errors import CohortlabError
+from cohortlab.errors import CohortlabError, InputError
 
 EXIT_INPUT = 2
 
@@ -47,3 +47,15 @@ def user_errors(debug: bool) -> Iterator[None]:
         typer.echo(f"internal error: {type(error).__name__}: {error}", err=True)
         typer.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
         raise typer.Exit(EXIT_INPUT) from None
+
+
+@contextmanager
+def writing(target: str) -> Iterator[None]:
+    """An error writing ``target`` (a full disk, /dev/full) as a message naming it; a reader that went away
+    (``… | head``) is left to :func:`user_errors`."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise InputError(f"cannot write {target}: {error.strerror or error}") from None

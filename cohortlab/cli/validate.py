@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cohortlab.cli.errors import user_errors
+from cohortlab.cli.errors import user_errors, writing
 from cohortlab.cli.options import ConfigOption, DebugOption
 
 
@@ -43,7 +43,9 @@ def validate(
 
         result = run_validate(paths or [], config=config, check_data=check_data)
         color = chosen is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        FORMATS[chosen.value](result, sys.stdout, color)
+        with writing("the findings to standard output"):
+            FORMATS[chosen.value](result, sys.stdout, color)
+            sys.stdout.flush()
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if chosen is Format.github and step_summary:
             try:

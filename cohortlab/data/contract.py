@@ -38,7 +38,9 @@ OPTIONAL: dict[str, dict[str, str]] = {
 }
 NON_NEGATIVE = {"revenue": ("amount", "cost"), "spend": ("amount",), "accounts": ("acquisition_cost",)}
 AS_OF_FROM_CONFIG = "set in the config"
+MAX_AMOUNT = 1e15  # a quadrillion: no amount of money is this large (and sums of them stay exact in DECIMAL(38, 10))
 FLOAT_TYPES = ("FLOAT", "DOUBLE", "REAL")
+ENTRY_BOUND = ("stages", "milestones")  # tables whose events cannot come before the account's entry
 EVENT_DATES = {"stages": "at", "revenue": "month", "touches": "at", "milestones": "at", "spend": "date"}
 
 NULL_TYPE = '"NULL"'  # the type of a column with no values at all (an empty table written from pandas)
@@ -135,12 +137,16 @@ def _check_columns(db: Database, name: str) -> int:
     # one pass over the table counts every kind of bad value in every column that has it
     checks: list[tuple[str, str, str]] = []  # (column, what, condition)
     checks += [(column, "null values", f"{quote(column)} IS NULL") for column in REQUIRED[name]]
+    checks += [(column, "infinite dates", f"(isinf({quote(column)})) IS TRUE") for column, kind in REQUIRED[name].items()
+               if kind == DATE]
     for column in NON_NEGATIVE.get(name, ()):
         if column in table.columns:
             if table.columns[column] in FLOAT_TYPES:  # NaN and ±inf: a float column's values that are no amount
                 # "IS TRUE": Parquet statistics leave NaN out, and DuckDB prunes a plain filter on them
                 checks.append((column, "NaN or infinite values", f"(NOT isfinite({quote(column)})) IS TRUE"))
             checks.append((column, "negative values", f"{quote(column)} < 0"))
+            checks.append((column, f"values of {MAX_AMOUNT:.0e} or more, too large for an amount",
+                           f"({quote(column)} >= {MAX_AMOUNT}) IS TRUE"))
     total, *counts = db.con.execute("SELECT count(*)" + "".join(f", count(*) FILTER (WHERE {condition})"
                                                                 for _, _, condition in checks)
                                     + f" FROM {quote(name)}").fetchone()
@@ -300,6 +306,17 @@ def _clean_view(db: Database, name: str, as_of: dt.date, journey: Journey) -> li
                                               f"ignored" + _examples(db, name, condition, condition_params, 2)))
         kept.append(f"NOT ({condition})")
         params += condition_params
+    if name in ENTRY_BOUND:  # a journey stage or milestone cannot come before the account entered the funnel
+        entry = (f"(SELECT a.created_at FROM accounts_ok a WHERE a.account_id = CAST({quote(name)}.account_id AS "
+                 "VARCHAR))")
+        early = f"CAST({date_column} AS DATE) < {entry}"
+        count = db.scalar(f"SELECT count(*) FROM {quote(name)} WHERE {early}")
+        if count:
+            total = db.scalar(f"SELECT count(*) FROM {quote(name)}")
+            warnings.append(DataWarning(WarningCode.BEFORE_ENTRY, (
+                f"{count} of {total} rows of '{name}' ({table.origin}) are dated before their account entered the "
+                "funnel (accounts.created_at); they were taken as on its entry date" + _examples(db, name, early, [], 2))))
+            casts[0] = f"greatest(CAST({date_column} AS DATE), {entry}) AS {date_column}"
     db.con.execute(
         f"CREATE TABLE {name}_ok AS SELECT * REPLACE ({', '.join(casts)}) FROM {quote(name)} WHERE {' AND '.join(kept)}",
         params,

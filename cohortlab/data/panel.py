@@ -76,6 +76,27 @@ class Panel:
             self.memo[key] = compute()
         return self.memo[key]
 
+    def missing(self, needs: tuple[str, ...]) -> str | None:
+        """Why data a metric needs (see :meth:`cohortlab.metrics.base.Metric.needs`) is missing, or None: a
+        table absent, empty or wholly set aside, or, for revenue, a cohort whose observed customers have no
+        revenue at all (customers without revenue are valid, a whole cohort of them is data that is not
+        there)."""
+        for need in needs:
+            if need in self.unreadable:
+                return self.unreadable[need]
+        if "revenue" in needs:
+            for name, count in self.derived(("customers without revenue",), self._customers_without_revenue):
+                return f"none of the {count:,} observed {name} customers has any revenue in the data"
+        return None
+
+    def _customers_without_revenue(self) -> list[tuple[str, int]]:
+        found = []
+        for name, side in (("treatment", self.treated), ("baseline", ~self.treated)):
+            customers = side & self.won & (self.observed_months > 0)
+            if customers.any() and not self.revenue[customers].any():
+                found.append((name, int(customers.sum())))
+        return found
+
     @property
     def window_elapsed(self) -> np.ndarray:
         """Whether each account's conversion window has ended by as_of (every account without a window)."""
@@ -128,6 +149,24 @@ def _observed_through(data: CheckedData) -> tuple[np.datetime64, list[DataWarnin
         f"{'' if months == 1 else 's'} before the last month complete by as_of {data.as_of} ({last_month}): later "
         f"months are taken as not yet observed, not as months without revenue; set as_of to "
         f"{np.datetime64(revenue_end + 1, 'D') - 1} or add the missing months"))]
+
+
+def _observed_from(data: CheckedData, won: np.ndarray, won_month: np.ndarray,
+                   observed: np.ndarray) -> tuple[np.ndarray, list[DataWarning]]:
+    """Customers won two months or more before the revenue data's first month (an export that starts late)
+    have no observed tenure: their first months are not in the data, and counting them as months without
+    revenue would make them churn at once (or NRR start from nothing). A customer won the month before
+    the data begins may just have had a first month without revenue."""
+    if data.unreadable("revenue") is not None:
+        return observed, []
+    start = np.datetime64(data.db.scalar("SELECT min(date_trunc('month', month)) FROM revenue_ok"), "M")
+    early = won & (won_month < start - 1) & (observed > 0)
+    if not early.any():
+        return observed, []
+    return np.where(early, 0, observed), [DataWarning(WarningCode.REVENUE_STARTS_LATE, (
+        f"table 'revenue' ({data.db.tables['revenue'].origin}) starts in {start}, after {int(early.sum()):,} "
+        "cohort customers were won: their first months are not in the data, so they count as not observed "
+        "(add the earlier revenue, or move the cohorts' entry windows)"))]
 
 
 def _select_cohorts(data: CheckedData, filters: list[CohortFilter], covariates: list[str],
@@ -434,6 +473,8 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     last_month, warnings = _observed_through(data)
     observed = np.where(won, (last_month - won_month).astype(np.int64) + 1, 0)
     observed = np.clip(observed, 0, None)
+    observed, truncated = _observed_from(data, won, won_month, observed)
+    warnings += truncated
     revenue, margin, revenue_warnings = _revenue_by_tenure(data, observed, economics)
     warnings += revenue_warnings
     cost, cost_by_channel, cost_source = _cohort_cost(data, journey, attribution, n)

@@ -56,6 +56,7 @@ class Connection:
     def __init__(self, con: duckdb.DuckDBPyConnection, tables: dict[str, Table]):
         self._con, self._tables = con, tables
         self._jobs: queue.SimpleQueue | None = None  # calls for the worker thread that runs them (see below)
+        self._stop: weakref.finalize | None = None  # ends the worker: on close, when collected, at exit
 
     def execute(self, query: str, params: list | dict | None = None) -> Connection:
         if params is None:
@@ -82,12 +83,14 @@ class Connection:
         half the time. Waiting here instead, the main thread sees the interrupt (or any exception raised
         while it waits) at once, asks the engine to stop (``interrupt``) and waits for the worker before
         raising it. The worker lives as long as the
-        connection (a thread ending while the interpreter exits can abort the process inside the engine).
+        connection, and is waited for when it ends: a thread that ran queries and ends while the interpreter
+        exits can abort the process in the engine's thread-local clean-up.
         """
         if self._jobs is None:
             self._jobs = queue.SimpleQueue()
-            threading.Thread(target=_serve, args=(self._jobs,), name="cohortlab-query", daemon=True).start()
-            weakref.finalize(self, self._jobs.put, None)  # the worker ends with the connection
+            worker = threading.Thread(target=_serve, args=(self._jobs,), name="cohortlab-query", daemon=True)
+            worker.start()
+            self._stop = weakref.finalize(self, _stop, self._jobs, worker)  # the worker ends with the connection
         outcome: list = []
         done = threading.Event()
         queued = False
@@ -134,9 +137,16 @@ class Connection:
 
     def close(self) -> None:
         self._con.close()
-        if self._jobs is not None:
-            self._jobs.put(None)
-            self._jobs = None
+        if self._stop is not None:
+            self._stop()
+            self._jobs = self._stop = None
+
+
+def _stop(jobs: queue.SimpleQueue, worker: threading.Thread) -> None:
+    """End a connection's worker thread and wait until it has."""
+    jobs.put(None)
+    if worker is not threading.current_thread():
+        worker.join()
 
 
 def _serve(jobs: queue.SimpleQueue) -> None:

@@ -260,8 +260,7 @@ def _prepare(job: _Job, context: MetricContext) -> None:
     for metric in job.metrics:
         if metric.key in job.prepared or metric.key in job.unavailable:
             continue  # the same metric twice (a funnel stage the experiment also asks for) is computed once
-        missing = next((job.panel.unreadable[need] for need in metric.needs(context.journey)
-                        if need in job.panel.unreadable), None)
+        missing = job.panel.missing(metric.needs(context.journey))
         inputs = Unavailable(missing) if missing else metric.prepare(job.panel, context)
         if not isinstance(inputs, Unavailable):
             if empty:

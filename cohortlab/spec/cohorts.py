@@ -9,7 +9,7 @@ from cohortlab.codes import Check
 from cohortlab.spec.models import CohortSpec, Experiment
 from cohortlab.spec.problems import Problem, did_you_mean, raise_first
 from cohortlab.spec.rules import COHORTS
-from cohortlab.spec.types import type_family, value_family
+from cohortlab.spec.types import is_nested, type_family, value_family
 from cohortlab.spec.where import (And, Between, Comparison, Expr, InList, Literal, Not, Or, WhereSyntaxError,
                                   check_columns, describe, parse_where, to_sql)
 from cohortlab.spec.yamlio import LoadedYaml
@@ -61,6 +61,11 @@ def match_problems(experiment: Experiment, column_types: dict[str, str]) -> list
     problems = [Problem(Check.UNKNOWN_COLUMN, f"breakdown: unknown column '{name}' in accounts", ("breakdown", index),
                         did_you_mean(name, columns, f"accounts columns are: {', '.join(columns)}"))
                 for index, name in enumerate(experiment.breakdown) if name not in columns]
+    # a list, a struct or a map is no value to group accounts by
+    problems += [Problem(Check.COLUMN_TYPE, f"breakdown: '{name}' is {column_types[name]}; a segment is a value: "
+                         "text, a number, a boolean or a date", ("breakdown", index))
+                 for index, name in enumerate(experiment.breakdown)
+                 if name in columns and is_nested(column_types[name])]
     for path, name in match.columns():
         where = f"match.{path[0]}"
         if name not in columns:
@@ -73,6 +78,10 @@ def match_problems(experiment: Experiment, column_types: dict[str, str]) -> list
             problems.append(Problem(Check.COLUMN_TYPE, f"{where}: '{name}' is {family or column_types[name]}, and "
                                     "only numbers can be cut into bins", ("match", *path),
                                     f"match it exactly instead: on: [{name}]", key=True))
+        elif path[0] in ("on", "exact") and is_nested(column_types[name]):
+            problems.append(Problem(Check.COLUMN_TYPE, f"{where}: '{name}' is {column_types[name]}; accounts are "
+                                    "matched exactly on a value: text, a number, a boolean or a date",
+                                    ("match", *path)))
         elif path[0] == "covariates" and family not in ("number", "text", "boolean"):
             problems.append(Problem(Check.COLUMN_TYPE, f"{where}: '{name}' is {family or column_types[name]}; a "
                                     "covariate is a number, text or a boolean", ("match", *path),

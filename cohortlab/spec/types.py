@@ -22,6 +22,11 @@ def type_family(duckdb_type: str) -> str | None:
     return None
 
 
+def is_nested(duckdb_type: str) -> bool:
+    """A list, array, struct, map or union: a type whose values are not single values."""
+    return duckdb_type.endswith("]") or duckdb_type.startswith(("STRUCT", "MAP", "UNION"))
+
+
 def value_family(value: object) -> str:
     """The family of a `where` literal."""
     if isinstance(value, bool):
