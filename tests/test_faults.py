@@ -736,3 +736,14 @@ def test_a_full_disk_is_a_clear_error(project, target):
             run = subprocess.run(args, stdout=full, stderr=subprocess.PIPE, text=True)
         expected = "error: cannot write the report to standard output: No space left on device"
     assert run.returncode == 2 and run.stderr.strip() == expected
+
+
+def test_a_csv_file_not_in_utf8_says_so(project, data):
+    accounts = data["accounts"].copy()
+    accounts.loc[accounts.index[0], "segment"] = "Pequeña"
+    project.table_file("accounts").unlink()
+    accounts.to_csv(project.data / "accounts.csv", index=False, encoding="latin-1")
+    outcome = compare_json(project)
+    assert outcome.code == 2
+    assert f"cannot read table 'accounts' from {project.data / 'accounts.csv'}" in outcome.err
+    assert "This file is not utf-8 encoded" in outcome.err

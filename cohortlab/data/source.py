@@ -167,13 +167,21 @@ def interrupted(error: Exception) -> bool:
         type(error) is RuntimeError and "interrupted" in str(error).lower())
 
 
+def engine_reason(error: Exception) -> str:
+    """The engine's first line about a file it could not read, with the line that names an encoding problem
+    when there is one (DuckDB puts "not utf-8 encoded" further down)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[0] if lines else type(error).__name__
+    encoding = next((line for line in lines[1:] if "utf-8" in line.lower() or "encoding" in line.lower()), None)
+    return f"{reason} ({encoding})" if encoding else reason
+
+
 def data_error(error: Exception, tables) -> DataError:
     """A :class:`DataError` for an engine error caused by the data, naming the table it came from (the one
     whose file the engine names, else every table of the source), and the line, column and value the engine
     names (CSV conversion errors do)."""
     text = str(error)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    first = lines[0] if lines else type(error).__name__
+    first = engine_reason(error)
     found = [table for table in tables if table.origin in text]
     where = (f"table '{found[0].name}' ({found[0].origin})" if found else
              "the data source (" + ", ".join(f"'{table.name}'" for table in tables) + ")")
@@ -390,7 +398,7 @@ def open_database(config: Config, *, schema_only: bool = False) -> Database:
                     raise KeyboardInterrupt from None
                 if not isinstance(error, duckdb.Error):
                     raise
-                raise InputError(f"cannot read table '{table}' from {origin}: {str(error).splitlines()[0]}") from None
+                raise InputError(f"cannot read table '{table}' from {origin}: {engine_reason(error)}") from None
             renamed = dict(config.tables[table].columns) if table in config.tables else {}
             missing = [source for source in renamed.values() if source not in source_columns]
             if missing:
