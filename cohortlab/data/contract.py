@@ -102,7 +102,8 @@ class CheckedData:
         if not self.rows.get(table):
             return f"table '{table}' ({origin}) has no rows"
         if not self.usable.get(table):
-            return f"none of the {self.rows[table]:,} rows of table '{table}' ({origin}) could be used (see the warnings)"
+            return (f"none of the {self.rows[table]:,} rows of table '{table}' ({origin}) could be used (see the "
+                    "warnings)")
         return None
 
 
@@ -137,8 +138,8 @@ def _check_columns(db: Database, name: str) -> int:
     # one pass over the table counts every kind of bad value in every column that has it
     checks: list[tuple[str, str, str]] = []  # (column, what, condition)
     checks += [(column, "null values", f"{quote(column)} IS NULL") for column in REQUIRED[name]]
-    checks += [(column, "infinite dates", f"(isinf({quote(column)})) IS TRUE") for column, kind in REQUIRED[name].items()
-               if kind == DATE]
+    checks += [(column, "infinite dates", f"(isinf({quote(column)})) IS TRUE")
+               for column, kind in REQUIRED[name].items() if kind == DATE]
     for column in NON_NEGATIVE.get(name, ()):
         if column in table.columns:
             if table.columns[column] in FLOAT_TYPES:  # NaN and ±inf: a float column's values that are no amount
@@ -220,7 +221,8 @@ def _infinite_attributes(db: Database, columns: list[str]) -> list[DataWarning]:
     table = db.tables["accounts"]
     return [DataWarning(WarningCode.INFINITE_ATTRIBUTE,
                         f"{_plural(count, 'account')} ({table.origin}) have an infinite "
-                        f"'{table.source_column(column)}', read as missing" + _examples(db, "accounts", condition, limit=2))
+                        f"'{table.source_column(column)}', read as missing"
+                        + _examples(db, "accounts", condition, limit=2))
             for column, condition, count in zip(columns, infinite, counts) if count]
 
 
@@ -315,7 +317,8 @@ def _clean_view(db: Database, name: str, as_of: dt.date, journey: Journey) -> li
             total = db.scalar(f"SELECT count(*) FROM {quote(name)}")
             warnings.append(DataWarning(WarningCode.BEFORE_ENTRY, (
                 f"{count} of {total} rows of '{name}' ({table.origin}) are dated before their account entered the "
-                "funnel (accounts.created_at); they were taken as on its entry date" + _examples(db, name, early, [], 2))))
+                "funnel (accounts.created_at); they were taken as on its entry date"
+                + _examples(db, name, early, [], 2))))
             casts[0] = f"greatest(CAST({date_column} AS DATE), {entry}) AS {date_column}"
     db.con.execute(
         f"CREATE TABLE {name}_ok AS SELECT * REPLACE ({', '.join(casts)}) FROM {quote(name)} WHERE {' AND '.join(kept)}",
