@@ -661,7 +661,7 @@ def test_a_cohort_whose_customers_have_no_revenue_at_all_is_unavailable(project,
     for key in ("ltv:earned:6", "ltv:modeled:36", "retention:3", "nrr:6"):
         result = outcome.results()[key]
         assert result["status"] == "unavailable" and result["baseline"] is None, key
-        assert "observed baseline customers has any revenue in the data" in result["reason"], result["reason"]
+        assert "observed baseline customers has a revenue row in the data" in result["reason"], result["reason"]
 
 
 def test_a_stage_dated_before_its_account_entered_is_taken_at_entry(project, data):
@@ -747,3 +747,24 @@ def test_a_csv_file_not_in_utf8_says_so(project, data):
     assert outcome.code == 2
     assert f"cannot read table 'accounts' from {project.data / 'accounts.csv'}" in outcome.err
     assert "This file is not utf-8 encoded" in outcome.err
+
+
+def test_touches_without_any_spend_after_the_spend_data_ends_cost_nothing(project, data):
+    """Paid campaign c1 stops at the end of 2024; c2 never had spend (organic): its later touches cost $0,
+    a cost the data holds, so CAC stays available."""
+    spend = data["spend"][(data["spend"]["campaign"] == "c1") & (pd.to_datetime(data["spend"]["date"]) < "2025-01-01")]
+    touches = data["touches"]
+    touches = touches[~((touches["campaign"] == "c1") & (pd.to_datetime(touches["at"]) >= "2025-01-01"))]
+    project.write_table("spend", spend)
+    project.write_table("touches", touches)
+    cac = compare_json(project).results()["cac"]
+    assert cac["status"] == "ok" and cac["treatment"] == 0.0 and cac["baseline"] > 0
+
+
+def test_revenue_rows_of_zero_are_data_not_missing(project, data):
+    revenue = data["revenue"].copy()
+    guided = set(data["accounts"].loc[data["accounts"]["onboarding_flow"] == "guided", "account_id"])
+    revenue.loc[revenue["account_id"].isin(guided), "amount"] = 0.0
+    project.write_table("revenue", revenue)
+    results = compare_json(project).results()
+    assert results["ltv:earned:6"]["status"] == "ok" and results["ltv:earned:6"]["treatment"] == 0.0

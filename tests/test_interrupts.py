@@ -155,3 +155,22 @@ def test_a_failed_comparison_leaves_no_connection_behind(tmp_path):
     for thread in started:
         thread.join(5)
     assert len(errors) == 3 and not [thread for thread in started if thread.is_alive()]
+
+
+def test_the_interpreter_exits_while_another_thread_runs_a_query():
+    """A query still running on another thread at exit is interrupted, not waited for (minutes)."""
+    code = textwrap.dedent('''
+        import threading, time, duckdb
+        from cohortlab.data.source import Connection
+        connection = Connection(duckdb.connect(), {})
+        def long():
+            try:
+                connection.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3").fetchall()
+            except BaseException:
+                pass
+        threading.Thread(target=long, daemon=True).start()
+        time.sleep(0.5)
+        print("done")
+    ''')
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "done\n", "")

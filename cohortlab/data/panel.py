@@ -66,6 +66,7 @@ class Panel:
     window_days: int | None = None  # the journey's conversion window (days after entry), if any
     # why data a metric may need is missing ("won", "stages", "revenue", "milestones" → reason); see Metric.needs
     unreadable: dict[str, str] = field(default_factory=dict)
+    revenue_rows: np.ndarray | None = None  # bool: the account has a revenue row in its observed months
     # per-panel memo of derived per-account inputs that several metrics share (see Panel.derived)
     memo: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -78,22 +79,22 @@ class Panel:
 
     def missing(self, needs: tuple[str, ...]) -> str | None:
         """Why data a metric needs (see :meth:`cohortlab.metrics.base.Metric.needs`) is missing, or None: a
-        table absent, empty or wholly set aside, or, for revenue, a cohort whose observed customers have no
-        revenue at all (customers without revenue are valid, a whole cohort of them is data that is not
-        there)."""
+        table absent, empty or wholly set aside, or, for revenue, a cohort none of whose observed customers
+        has a revenue row (a customer without one churned at once; a whole cohort of them is data that is
+        not there; rows of $0 are data)."""
         for need in needs:
             if need in self.unreadable:
                 return self.unreadable[need]
         if "revenue" in needs:
             for name, count in self.derived(("customers without revenue",), self._customers_without_revenue):
-                return f"none of the {count:,} observed {name} customers has any revenue in the data"
+                return f"none of the {count:,} observed {name} customers has a revenue row in the data"
         return None
 
     def _customers_without_revenue(self) -> list[tuple[str, int]]:
         found = []
         for name, side in (("treatment", self.treated), ("baseline", ~self.treated)):
             customers = side & self.won & (self.observed_months > 0)
-            if customers.any() and not self.revenue[customers].any():
+            if customers.any() and self.revenue_rows is not None and not self.revenue_rows[customers].any():
                 found.append((name, int(customers.sum())))
         return found
 
@@ -119,6 +120,7 @@ class Panel:
             cost=self.cost[rows], cost_by_channel={name: cost[rows] for name, cost in self.cost_by_channel.items()},
             milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
+            revenue_rows=None if self.revenue_rows is None else self.revenue_rows[rows],
             memo={},
         )
 
@@ -262,14 +264,15 @@ def acquisition_end(entered: np.ndarray, as_of: dt.date, window_days: int | None
 
 
 def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
-                       economics: Economics) -> tuple[np.ndarray, np.ndarray, list[DataWarning]]:
-    """Revenue and margin by tenure month over each customer's observed months."""
+                       economics: Economics) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[DataWarning]]:
+    """Revenue and margin by tenure month over each customer's observed months, and whether each account has
+    a revenue row in them."""
     n = len(observed)
     months = max(int(observed.max(initial=0)), 1)
     revenue = np.zeros((n, months))
     margin = np.zeros((n, months))
     if not data.has("revenue"):
-        return revenue, margin, []
+        return revenue, margin, np.zeros(n, dtype=bool), []
     has_cost = "cost" in data.db.tables["revenue"].columns
     if economics.gross_margin == "cost" and not has_cost:
         raise DataError(f"economics.gross_margin is 'cost' but table 'revenue' ({data.db.tables['revenue'].origin}) "
@@ -295,6 +298,8 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
                                         f"{int(count)} revenue months of cohort accounts {what}; they were ignored"))
     amount = np.asarray(rows["amount"], dtype=float)
     revenue[row[keep], tenure[keep]] = amount[keep]
+    has_rows = np.zeros(n, dtype=bool)
+    has_rows[row[keep]] = True
     if economics.gross_margin == "cost":
         nulls = data.db.scalar("SELECT count(*) FROM revenue_ok WHERE cost IS NULL")
         if nulls:
@@ -303,7 +308,7 @@ def _revenue_by_tenure(data: CheckedData, observed: np.ndarray,
         margin[row[keep], tenure[keep]] = amount[keep] - np.asarray(rows["cost"], dtype=float)[keep]
     else:
         margin[:] = revenue * economics.gross_margin
-    return revenue, margin, warnings
+    return revenue, margin, has_rows, warnings
 
 
 def _cohort_cost(data: CheckedData, journey: Journey, attribution: Attribution,
@@ -386,7 +391,7 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
         f"spent AS (SELECT date AS day, {key} AS key, sum(CAST(amount AS {MONEY})) AS amount FROM spend_ok "
         "GROUP BY ALL), "
         f"cutoffs AS (SELECT a.account_id, {cutoff} AS cutoff FROM accounts_ok a LEFT JOIN won w USING (account_id)) "
-        f'SELECT t.account_id, t."at" AS day, {channel} AS channel, '
+        f'SELECT t.account_id, t."at" AS day, {channel} AS channel, t.{key} AS key, '
         f"CAST(coalesce(s.amount / p.touches, 0) AS {MONEY}) AS cost, "
         f'(t."at" <= c.cutoff{influence}) AS eligible FROM touches_ok t JOIN cutoffs c USING (account_id) '
         f'LEFT JOIN per_day p ON p.day = t."at" AND p.key = t.{key} '
@@ -417,11 +422,13 @@ def _allocated_cost(data: CheckedData, journey: Journey, attribution: Attributio
     credited = np.asarray(rows["cost"], dtype=float) * np.asarray(rows["credit"], dtype=float)
     by_channel = {name: np.bincount(row[code == index], weights=credited[code == index], minlength=n)
                   for index, name in enumerate(names)} if channel != "NULL" else {}
-    # the spend data's end (its last month): a touch after it has a cost the data does not hold, so the cost
-    # of an account touched after it is unknown, not the part of it the data happens to cover
+    # the spend data's end (its last month): a touch after it, of a campaign (or channel) that has spend, has
+    # a cost the data does not hold, so the cost of an account touched so is unknown, not the part of it the
+    # data happens to cover (a touch of a campaign without any spend, organic, costs nothing)
     spend_end = con.execute("SELECT last_day(max(date)) FROM spend_ok").fetchone()[0]
     uncovered = con.execute("SELECT DISTINCT c.row FROM touch_cost t JOIN cohort c USING (account_id) "
-                            "WHERE t.eligible AND t.day > ?", [spend_end]).fetchnumpy()["row"]
+                            f"WHERE t.eligible AND t.day > ? AND t.key IN (SELECT {key} FROM spend_ok)",
+                            [spend_end]).fetchnumpy()["row"]
     cost[np.asarray(uncovered, dtype=np.int64)] = np.nan
     # float rounding can leave a few cents of difference between the sums
     tiny = 1e-9 * max(total, 1.0)
@@ -475,7 +482,7 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     observed = np.clip(observed, 0, None)
     observed, truncated = _observed_from(data, won, won_month, observed)
     warnings += truncated
-    revenue, margin, revenue_warnings = _revenue_by_tenure(data, observed, economics)
+    revenue, margin, revenue_rows, revenue_warnings = _revenue_by_tenure(data, observed, economics)
     warnings += revenue_warnings
     cost, cost_by_channel, cost_source = _cohort_cost(data, journey, attribution, n)
     warnings += _paid_channel_warnings(data, attribution, cost_source)
@@ -500,7 +507,7 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
         cost=cost,
         revenue=revenue, margin=margin, observed_months=observed, as_of=data.as_of, cost_source=cost_source,
         milestones=milestone_dates, milestone_names=milestone_names, cost_by_channel=cost_by_channel,
-        window_days=journey.window_days, unreadable=_unreadable(data),
+        window_days=journey.window_days, unreadable=_unreadable(data), revenue_rows=revenue_rows,
     )
     return panel, warnings
 

@@ -90,7 +90,7 @@ class Connection:
             self._jobs = queue.SimpleQueue()
             worker = threading.Thread(target=_serve, args=(self._jobs,), name="cohortlab-query", daemon=True)
             worker.start()
-            self._stop = weakref.finalize(self, _stop, self._jobs, worker)  # the worker ends with the connection
+            self._stop = weakref.finalize(self, _stop, self._con, self._jobs, worker)  # ends with the connection
         outcome: list = []
         done = threading.Event()
         queued = False
@@ -136,17 +136,21 @@ class Connection:
             raise
 
     def close(self) -> None:
-        self._con.close()
         if self._stop is not None:
             self._stop()
             self._jobs = self._stop = None
+        self._con.close()
 
 
-def _stop(jobs: queue.SimpleQueue, worker: threading.Thread) -> None:
-    """End a connection's worker thread and wait until it has."""
+def _stop(con: duckdb.DuckDBPyConnection, jobs: queue.SimpleQueue, worker: threading.Thread) -> None:
+    """End a connection's worker thread and wait until it has; a query it still runs (another thread's, at
+    interpreter exit) is interrupted first."""
     jobs.put(None)
-    if worker is not threading.current_thread():
-        worker.join()
+    if worker is threading.current_thread():
+        return
+    while worker.is_alive():
+        con.interrupt()
+        worker.join(0.25)
 
 
 def _serve(jobs: queue.SimpleQueue) -> None:
