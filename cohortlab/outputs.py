@@ -90,6 +90,27 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def held_interrupts() -> Iterator[Callable[[], None]]:
+    """A function that, once called, holds Ctrl-C back until the block ends, when it is delivered: for the
+    renames of several outputs, which must all happen or none. Only the main thread can hold it, and only
+    where signals can be masked (POSIX); elsewhere the call does nothing."""
+    import signal
+    import threading
+
+    held = []
+
+    def hold() -> None:
+        if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+            held.append(signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}))
+
+    try:
+        yield hold
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held[0])
+
+
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as temporary:

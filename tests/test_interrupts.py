@@ -56,6 +56,15 @@ DRIVER = textwrap.dedent('''
             threading.Timer(0.3, interrupt).start()
             return original(*args, **kwargs)
         build.estimate_replicates = replicating
+    elif moment == "renaming":  # between the renames of the two outputs into place
+        import cohortlab.outputs as outputs
+        real, calls = os.replace, []
+        def replacing(source, target):
+            calls.append(target)
+            if len(calls) == 2:
+                interrupt()
+            real(source, target)
+        outputs.os.replace = replacing
     elif moment == "writing":  # halfway through writing the report
         from cohortlab.report.render import RENDERERS
         def half(reports, stream, color):
@@ -174,3 +183,18 @@ def test_the_interpreter_exits_while_another_thread_runs_a_query():
     ''')
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (run.returncode, run.stdout, run.stderr) == (0, "done\n", "")
+
+
+def test_interrupt_between_the_two_renames_leaves_both_outputs_whole(project, tmp_path):
+    """Ctrl-C as the second output is renamed into place: it waits until both are there, never one of two."""
+    import json
+
+    output, weights = tmp_path / "report.json", tmp_path / "weights.csv"
+    run = subprocess.run([sys.executable, "-c", DRIVER, "renaming", "compare", str(project.experiment), "--format",
+                          "json", "--output", str(output), "--weights", str(weights), "--replicates", "100"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 130 and run.stderr == "interrupted\n"
+    report = json.loads(output.read_text())
+    cohorts = report["cohorts"]
+    assert len(weights.read_text().splitlines()) == 1 + cohorts["treatment"]["accounts"] + cohorts["baseline"]["accounts"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.json", "weights.csv"]

@@ -52,7 +52,7 @@ def compare(
 ) -> None:
     """Compare each experiment's treatment cohort with its matched baseline."""
     with user_errors(debug):  # imports inside: Ctrl-C while they load is an interrupt like any other
-        from cohortlab.outputs import atomic_path
+        from cohortlab.outputs import atomic_path, held_interrupts
         from cohortlab.report.build import compare as build_report
         from cohortlab.report.build import refuse_inputs_as_outputs
         from cohortlab.report.render import RENDERERS
@@ -76,14 +76,15 @@ def compare(
                                             progress=progress))
         render = RENDERERS[format.value]
         if outputs:
-            # every output complete in its temporary file before any is renamed into place: a run stopped
-            # while writing leaves none
-            with ExitStack() as written:
+            # every output complete in its temporary file before any is renamed into place, and Ctrl-C held
+            # back while they are: a run stopped while writing leaves none, never one of the two
+            with held_interrupts() as hold, ExitStack() as written:
                 if weights is not None:
                     rows = _write_weights(reports, written.enter_context(atomic_path(weights)))
                 if output is not None:
                     with open(written.enter_context(atomic_path(output)), "w", encoding="utf-8") as stream:
                         render(reports, stream, False)
+                hold()
             if weights is not None:
                 typer.echo(f"wrote {weights} ({rows:,} accounts)", err=True)
             if output is not None:
