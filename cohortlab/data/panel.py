@@ -135,14 +135,22 @@ def last_complete_month(as_of: dt.date) -> np.datetime64:
     return month if np.datetime64(next_day, "M") != month else month - 1
 
 
-def _observed_through(data: CheckedData) -> tuple[np.datetime64, list[DataWarning]]:
+def _revenue_months(data: CheckedData) -> tuple[np.datetime64, np.datetime64] | None:
+    """The first and last month of the usable revenue rows; None without any."""
+    if data.unreadable("revenue") is not None:
+        return None
+    first, last = data.db.con.execute("SELECT min(date_trunc('month', month)), max(date_trunc('month', month)) "
+                                      "FROM revenue_ok").fetchone()
+    return np.datetime64(first, "M"), np.datetime64(last, "M")
+
+
+def _observed_through(data: CheckedData, span: tuple | None) -> tuple[np.datetime64, list[DataWarning]]:
     """The last month whose revenue is observed: the last complete month by as_of, or the revenue data's last
     month when it ends before that (an export cut short): months after it are not observed, not zero."""
     last_month = last_complete_month(data.as_of)
-    if data.unreadable("revenue") is not None:
+    if span is None:
         return last_month, []
-    end = data.db.scalar("SELECT max(date_trunc('month', month)) FROM revenue_ok")
-    revenue_end = np.datetime64(end, "M")
+    revenue_end = span[1]
     if revenue_end >= last_month:
         return last_month, []
     months = int((last_month - revenue_end).astype(np.int64))
@@ -153,15 +161,15 @@ def _observed_through(data: CheckedData) -> tuple[np.datetime64, list[DataWarnin
         f"{np.datetime64(revenue_end + 1, 'D') - 1} or add the missing months"))]
 
 
-def _observed_from(data: CheckedData, won: np.ndarray, won_month: np.ndarray,
+def _observed_from(data: CheckedData, span: tuple | None, won: np.ndarray, won_month: np.ndarray,
                    observed: np.ndarray) -> tuple[np.ndarray, list[DataWarning]]:
     """Customers won two months or more before the revenue data's first month (an export that starts late)
     have no observed tenure: their first months are not in the data, and counting them as months without
     revenue would make them churn at once (or NRR start from nothing). A customer won the month before
     the data begins may just have had a first month without revenue."""
-    if data.unreadable("revenue") is not None:
+    if span is None:
         return observed, []
-    start = np.datetime64(data.db.scalar("SELECT min(date_trunc('month', month)) FROM revenue_ok"), "M")
+    start = span[0]
     early = won & (won_month < start - 1) & (observed > 0)
     if not early.any():
         return observed, []
@@ -477,10 +485,11 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
     stage_at = _stage_dates(data, journey, won_at)
     reached = stage_at <= acquisition_end(entered, data.as_of, journey.window_days)[:, None]  # NaT compares False
     won_month = won_at.astype("datetime64[M]")
-    last_month, warnings = _observed_through(data)
+    span = _revenue_months(data)
+    last_month, warnings = _observed_through(data, span)
     observed = np.where(won, (last_month - won_month).astype(np.int64) + 1, 0)
     observed = np.clip(observed, 0, None)
-    observed, truncated = _observed_from(data, won, won_month, observed)
+    observed, truncated = _observed_from(data, span, won, won_month, observed)
     warnings += truncated
     revenue, margin, revenue_rows, revenue_warnings = _revenue_by_tenure(data, observed, economics)
     warnings += revenue_warnings
