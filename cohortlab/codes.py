@@ -27,6 +27,7 @@ class WarningCode(StrEnum):
     DEGENERATE_REPLICATES = "W302"  # bootstrap replicates where a metric was undefined
     LTV_EXTRAPOLATED = "W303"       # more than half of a modeled LTV is extrapolated by the retention model
     LTV_EXPANSION_DRIVEN = "W304"   # more than half of a modeled LTV comes from expansion
+    REPLICATES_TOO_FEW = "W305"     # a verdict decided beyond what the bootstrap replicates resolve
 
 
 class Status(StrEnum):

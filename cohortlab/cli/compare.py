@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from cohortlab.cli.errors import user_errors, writing
-from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption
+from cohortlab.cli.options import ConfigOption, DebugOption, OutputOption, wants_color
 
 
 class CI(str, Enum):
@@ -45,6 +45,10 @@ def compare(
     interval: Annotated[Interval | None, typer.Option("--interval", help="The bootstrap's interval: percentile "
                                                       "or bca (bias-corrected and accelerated). Default: "
                                                       "defaults.interval.", show_default=False)] = None,
+    breakdown: Annotated[list[str] | None, typer.Option("--breakdown", help="Also compare every metric within each "
+                                                        "value of this accounts column, instead of the experiment's "
+                                                        "breakdown (repeat for several columns).",
+                                                        show_default=False)] = None,
     weights: Annotated[Path | None, typer.Option("--weights", help="Also write each account's matching weight "
                                                  "and stratum or matched set to this file (.csv or .parquet).",
                                                  show_default=False)] = None,
@@ -73,7 +77,7 @@ def compare(
             with _progress(path) as progress:
                 reports.append(build_report(path, config, replicates=replicates, seed=seed,
                                             ci=ci.value if ci else None, interval=interval.value if interval else None,
-                                            progress=progress))
+                                            breakdown=breakdown, progress=progress))
         render = RENDERERS[format.value]
         if outputs:
             # every output complete in its temporary file before any is renamed into place, and Ctrl-C held
@@ -90,7 +94,7 @@ def compare(
             if output is not None:
                 typer.echo(f"wrote {output}", err=True)
         if output is None:
-            color = format is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            color = format is Format.text and wants_color(sys.stdout)
             with writing("the report to standard output"):
                 render(reports, sys.stdout, color)
                 sys.stdout.flush()
@@ -120,7 +124,9 @@ def _write_weights(reports: list, path: Path) -> int:
 
 
 class _progress:
-    """A transient progress bar on stderr while the bootstrap runs (only on a terminal)."""
+    """A transient progress display on stderr (only on a terminal): the stage running (loading data, selecting
+    cohorts, matching, then the bootstrap's replicates counted to their real total, and each breakdown segment
+    that draws its own)."""
 
     def __init__(self, path: Path):
         self.path, self.bar, self.task = path, None, None
@@ -131,14 +137,16 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn(f"{self.path.name}: bootstrap"), BarColumn(), TextColumn("{task.completed}/"
-                            "{task.total}"), TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+        self.bar = Progress(TextColumn(f"{self.path.name}: {{task.description}}"), BarColumn(),
+                            TextColumn("{task.fields[count]}"), TimeRemainingColumn(), console=Console(stderr=True),
+                            transient=True)
         self.bar.start()
-        self.task = self.bar.add_task("bootstrap", total=None)
+        self.task = self.bar.add_task("starting", total=None, count="")
         return self.update
 
-    def update(self, done: int, total: int) -> None:
-        self.bar.update(self.task, completed=done, total=total)
+    def update(self, stage: str, done: int | None, total: int | None) -> None:
+        count = "" if total is None else f"{done:,}/{total:,}"
+        self.bar.update(self.task, description=stage, completed=done or 0, total=total, count=count)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from cohortlab.cli.errors import user_errors, writing
-from cohortlab.cli.options import ConfigOption, DebugOption
+from cohortlab.cli.options import ConfigOption, DebugOption, wants_color
 
 
 class Format(str, Enum):
@@ -42,7 +42,7 @@ def validate(
         from cohortlab.validate.run import validate as run_validate
 
         result = run_validate(paths or [], config=config, check_data=check_data)
-        color = chosen is Format.text and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        color = chosen is Format.text and wants_color(sys.stdout)
         with writing("the findings to standard output"):
             FORMATS[chosen.value](result, sys.stdout, color)
             sys.stdout.flush()

@@ -70,6 +70,11 @@ def window_unavailable(name: str, panel: Panel) -> Unavailable:
 CHANNEL = "channel:"  # prefix of the input arrays holding each channel's share of the cost
 
 
+# paid cost among accounts that no paid channel reached: $0 in both cohorts would be no finding, only noise in the
+# family of p-values
+NO_PAID_COST = "not applicable: no paid channel's cost reaches these accounts"
+
+
 class CostParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     spend: Literal["paid"] | None = None
@@ -108,6 +113,8 @@ class _CostPerAccount(Metric):
                 return window_unavailable(name, inputs.extra["panel"])
             if inputs.arrays["reached"].sum() == 0:
                 return Unavailable(f"no {name} account reached {self.stage_name(context)}")
+        if self.params.spend == "paid" and not (treatment.arrays["cost"].any() or baseline.arrays["cost"].any()):
+            return Unavailable(NO_PAID_COST)
         return None
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:

@@ -84,6 +84,8 @@ class Metric:
     unit: ClassVar[Unit]
     Params: ClassVar[type[BaseModel]] = NoParams
     summary: ClassVar[str] = ""
+    # what its n counts: the accounts it is estimated on ("customers" for the metrics of won accounts)
+    counted: ClassVar[str] = "accounts"
 
     # the data its estimate is made of (see :meth:`needs`): "won" (each account's won date: the stages table,
     # or revenue without one), "stages", "revenue", "milestones"

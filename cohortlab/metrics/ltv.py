@@ -184,6 +184,7 @@ def _customer_rows(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, 
 
 class LTV(Metric):
     name = "ltv"
+    counted = "customers"
     reads = ("won", "revenue")
     direction = "increase"
     unit = "currency"

@@ -24,6 +24,7 @@ class NRRParams(BaseModel):
 
 class NRR(Metric):
     name = "nrr"
+    counted = "customers"
     reads = ("won", "revenue")
     direction = "increase"
     unit = "percent"

@@ -23,6 +23,7 @@ from cohortlab.metrics.tenure import require_observed
 class _UnitEconomics(Metric):
     """Metrics over the modeled curve of customers and the cost of every entrant."""
 
+    counted = "customers"
     reads = ("won", "revenue")
 
     def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:

@@ -27,6 +27,7 @@ class RetentionParams(BaseModel):
 
 class Retention(Metric):
     name = "retention"
+    counted = "customers"
     reads = ("won", "revenue")
     direction = "increase"
     unit = "percent"

@@ -28,6 +28,7 @@ class TimeToValueParams(BaseModel):
 
 class TimeToValue(Metric):
     name = "time_to_value"
+    counted = "customers"
     reads = ("won", "milestones")
     direction = "decrease"
     unit = "days"

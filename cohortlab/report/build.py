@@ -7,6 +7,7 @@ point estimate and each bootstrap replicate, and turn replicates into conclusion
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from cohortlab.codes import Status, WarningCode
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database, reserved_name, source_files
-from cohortlab.errors import DataError
+from cohortlab.errors import DataError, InputError
 from cohortlab.outputs import refuse_inputs
 from cohortlab.match import Matching, MatchingError, effective_size, match
 from cohortlab.match.core import factorize
@@ -29,16 +30,24 @@ from cohortlab.metrics.funnel import Conversion, StepParams
 from cohortlab.metrics.registry import resolve_all
 from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, FunnelStage, MatchingSummary,
                                     MetricResult, Report, ReportWarning, Settings)
-from cohortlab.spec.cohorts import CohortFilter, cohort_filters
+from cohortlab.spec.cohorts import CohortFilter, cohort_filters, match_problems
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
+from cohortlab.spec.problems import did_you_mean
 from cohortlab.spec.yamlio import LoadedYaml
 from cohortlab.stats.analytic import Estimate, linearized_estimate, normal_comparison
 from cohortlab.stats.bootstrap import contiguous, jackknife_counts, replicate_counts
-from cohortlab.stats.inference import Comparison, adjust_p_values, bootstrap_comparison, verdict
+from cohortlab.stats.inference import (RESOLVING_REPLICATES, Comparison, adjust_p_values, adjusted_level,
+                                      bootstrap_comparison, verdict)
 from cohortlab.stats.power import minimum_detectable_effect
 
-Progress = Callable[[int, int], None]
+# told each stage as it starts (done and total None), and the replicates as they are done (count, total)
+Progress = Callable[[str, int | None, int | None], None]
+LOADING, SELECTING, MATCHING, REPLICATES = "loading data", "selecting cohorts", "matching", "bootstrap replicates"
+
+
+def _quiet(stage: str, done: int | None = None, total: int | None = None) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -49,11 +58,13 @@ class Overrides:
     seed: int | None = None
     ci: str | None = None          # bootstrap or analytic
     interval: str | None = None    # percentile or bca
+    breakdown: tuple[str, ...] | None = None   # accounts columns to break every metric down by, instead of the
+                                               # experiment's own
 
 
 def compare(path: str | Path, config: str | Path | None = None, *, replicates: int | None = None,
             seed: int | None = None, ci: str | None = None, interval: str | None = None,
-            progress: Progress | None = None) -> Report:
+            breakdown: list[str] | None = None, progress: Progress | None = None) -> Report:
     """Compare an experiment's treatment cohort with its matched baseline.
 
     Parameters
@@ -64,12 +75,17 @@ def compare(path: str | Path, config: str | Path | None = None, *, replicates: i
         The project config; by default ``configs/cohortlab.yaml`` in the experiment's folder or a parent.
     replicates, seed, ci, interval
         Override the config's inference defaults.
+    breakdown
+        Accounts columns to break every metric down by, instead of the experiment's ``breakdown``.
     progress
-        Called with (replicates done, total) as the bootstrap runs.
+        Called with (stage, None, None) as each stage starts (loading data, selecting cohorts, matching, bootstrap
+        replicates, a breakdown segment's own replicates) and with (stage, replicates done, replicates) as the
+        bootstrap runs.
     """
     experiment, loaded = load_experiment(Path(path))
     config_model, _ = load_config(Path(config) if config else find_config(Path(path)))
-    return run(experiment, config_model, loaded, Overrides(replicates, seed, ci, interval), progress)
+    overrides = Overrides(replicates, seed, ci, interval, None if breakdown is None else tuple(breakdown))
+    return run(experiment, config_model, loaded, overrides, progress)
 
 
 def refuse_inputs_as_outputs(outputs: dict[str, Path], experiments: list[Path],
@@ -99,13 +115,18 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                         seed=defaults.seed if overrides.seed is None else overrides.seed,
                         correction=defaults.correction, interval=overrides.interval or defaults.interval)
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
+    progress = progress or _quiet
     owned = data is None
     if owned:
+        progress(LOADING, None, None)
         database = open_database(config)
     try:
         if owned:
             data = check_contract(database, config.journey, config.as_of)
+        progress(SELECTING, None, None)
         column_types = data.db.tables["accounts"].columns
+        if overrides.breakdown is not None:
+            experiment = _with_breakdown(experiment, overrides.breakdown, column_types)
         filters = cohort_filters(experiment, column_types, loaded)
         milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
         columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
@@ -115,6 +136,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
         if owned:  # and on failure too (a notebook keeps the error, and with it whatever it refers to)
             database.con.close()
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
+    progress(MATCHING, None, None)
     matching = match_panel(experiment, panel)
     weights = matching.weights()
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
@@ -130,13 +152,29 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     warnings += _matching_warnings(summary, panel)
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
-                                  experiment.hypothesis, experiment.primary),
+                                  experiment.hypothesis, experiment.primary, dict(experiment.mde)),
         as_of=data.as_of, as_of_basis=data.as_of_basis, settings=settings,
         cohorts=_cohorts(panel, weights, filters, summary.dropped),
         matching=summary,
         results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
     )
+
+
+def _with_breakdown(experiment: Experiment, columns: tuple[str, ...], column_types: dict[str, str]) -> Experiment:
+    """The experiment broken down by ``columns`` (given on the command line), each checked against the accounts
+    table as the experiment's own would be."""
+    for name in columns:
+        if name not in column_types:
+            raise InputError(f"--breakdown {name}: the accounts table has no column '{name}'",
+                             hint=did_you_mean(name, column_types, f"accounts columns are: {', '.join(column_types)}"))
+    changed = experiment.model_copy(update={"breakdown": list(dict.fromkeys(columns))})
+    problems = [problem for problem in match_problems(changed, column_types) if problem.path[0] == "breakdown"]
+    if problems:
+        raise InputError(f"--breakdown {changed.breakdown[problems[0].path[1]]}: "
+                         f"{problems[0].message.removeprefix('breakdown: ')}",
+                         hint=problems[0].hint)
+    return changed
 
 
 def row_order(experiment: Experiment) -> list[str]:
@@ -187,6 +225,7 @@ class _Job:
     # a segment's rows in the experiment's panel, when its matching is the experiment's restricted to it: it
     # then shares the experiment's bootstrap replicates
     within: np.ndarray | None = None
+    label: str = ""   # the breakdown segment's, for the progress display
     prepared: dict[str, tuple[Metric, Inputs]] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     comparisons: dict[str, tuple[Comparison, str]] = field(default_factory=dict)
@@ -222,7 +261,7 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
             continue
         shared = segment.rows is not None and matching.restricts_to(segment.matching, segment.rows)
         jobs.append(_Job(metrics, segment.panel, segment.matching, segment.matching.weights(),
-                         segment.rows if shared else None))
+                         segment.rows if shared else None, segment.label))
     runnable = [job for job in jobs if isinstance(job, _Job)]
     for job in runnable:
         _prepare(job, context)
@@ -230,14 +269,18 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
 
     overall, warnings = _results(main, settings)
     results, described = overall[:len(metrics)], overall[len(metrics):]
+    comparisons = _comparisons(main)[:len(metrics)]
     warnings = [warning for found in warnings[:len(metrics)] for warning in found]  # the funnel's: descriptive
     for segment, job in zip(breakdown, jobs[1:]):
         if isinstance(job, str):
             results += [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
-                                     direction=metric.direction, unit=metric.unit, status=Status.UNAVAILABLE,
-                                     reason=job, segment=segment.label) for metric in metrics]
+                                     direction=metric.direction, unit=metric.unit, n_unit=metric.counted,
+                                     status=Status.UNAVAILABLE, reason=job, segment=segment.label)
+                        for metric in metrics]
+            comparisons += [None] * len(metrics)
         else:
             results += [replace(result, segment=segment.label) for result in _results(job, settings)[0]]
+            comparisons += _comparisons(job)
 
     end_pass()  # the details above may have filled the pass caches
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
@@ -245,12 +288,48 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
     tests = 1 if settings.correction == "none" else len(ok)
     for index, p_adjusted in zip(ok, adjusted):
         result = results[index]
+        level = adjusted_level(result.p_value, p_adjusted, settings.confidence, tests)
+        ci_adjusted, ci_relative_adjusted = comparisons[index].intervals_at(level)
         results[index] = replace(
             result, p_adjusted=p_adjusted,
             verdict=verdict(p_adjusted, result.delta, result.direction, settings.confidence),
+            confidence_adjusted=level, ci_adjusted=ci_adjusted, ci_relative_adjusted=ci_relative_adjusted,
             mde=minimum_detectable_effect(result.standard_error, settings.confidence, tests),
             mde_relative=minimum_detectable_effect(result.standard_error_relative, settings.confidence, tests))
+    warnings += _unresolved(results, comparisons, settings)
     return results, described, warnings
+
+
+def _comparisons(job: _Job) -> list[Comparison | None]:
+    """The comparison behind each of the job's results (None where the metric is unavailable), in their order."""
+    return [job.comparisons[metric.key][0] if metric.key in job.comparisons else None for metric in job.metrics]
+
+
+def _unresolved(results: list[MetricResult], comparisons: list[Comparison | None], settings: Settings
+                ) -> list[ReportWarning]:
+    """A warning when the verdict of a bootstrap comparison is decided beyond what its replicates resolve: 0
+    and the end of the interval at the adjusted level both lie where fewer than RESOLVING_REPLICATES replicates
+    are beyond them (in the distribution's extrapolated tail), with the replicate count that would resolve it."""
+    unresolved, needed = [], 0
+    for result, comparison in zip(results, comparisons):
+        if result.status is not Status.OK or comparison is None or not comparison.replicates:
+            continue
+        level, resolved = 1 - result.confidence_adjusted, comparison.resolved_level
+        if result.p_value < resolved and level < resolved:
+            unresolved.append(result.label + (f" ({result.segment})" if result.segment else ""))
+            needed = max(needed, math.ceil(2 * RESOLVING_REPLICATES / level) - 1)
+    if not unresolved:
+        return []
+    return [ReportWarning(str(WarningCode.REPLICATES_TOO_FEW), (
+        f"{settings.replicates:,} bootstrap replicates do not resolve the adjusted level of "
+        f"{_listing(unresolved)}: fewer than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of "
+        f"the interval, so the verdict rests on the normal tail the replicates are extended with; "
+        f"--replicates {needed:,} or more resolves it"))]
+
+
+def _listing(names: list[str], shown: int = 4) -> str:
+    head = ", ".join(names[:shown])
+    return head + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _prepare(job: _Job, context: MetricContext) -> None:
@@ -280,7 +359,7 @@ def _results(job: _Job, settings: Settings) -> tuple[list[MetricResult], list[li
     results, warnings = [], []
     for metric in job.metrics:
         common = dict(metric=metric.name, params=metric.param_values(), label=metric.label,
-                      direction=metric.direction, unit=metric.unit)
+                      direction=metric.direction, unit=metric.unit, n_unit=metric.counted)
         found: list[ReportWarning] = []
         warnings.append(found)
         if metric.key in job.unavailable:
@@ -330,10 +409,10 @@ def _compare(jobs: list[_Job], settings: Settings, progress: Progress | None) ->
     passes = [(host, [host, *(job for job in others if job.within is not None)])]
     passes += [(job, [job]) for job in others if job.within is None]
     for owner, members in passes:
-        _bootstrap(owner, members, settings, progress if owner is host else None)
+        _bootstrap(owner, members, settings, progress or _quiet)
 
 
-def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: Progress | None) -> None:
+def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: Progress) -> None:
     """The bootstrap comparisons of ``members``' metrics without one yet, over replicates of ``owner``'s panel:
     resampled within its matching's groups (SPEC §7), so every replicate keeps each stratum's support."""
     entries = {}
@@ -348,8 +427,11 @@ def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: P
     if not entries:
         return
     matching = owner.matching
+    stage = f"{owner.label}: {REPLICATES}" if owner.label else REPLICATES
+    progress(stage, 0, settings.replicates)
     counts = replicate_counts(matching.groups, settings.replicates, settings.seed)
-    replicates = estimate_replicates(entries, matching.bootstrap_weights, counts, settings.replicates + 1, progress)
+    replicates = estimate_replicates(entries, matching.bootstrap_weights, counts, settings.replicates + 1,
+                                     lambda done, total: progress(stage, done - 1, total - 1))  # the point: row 0
     left_out = {}
     if settings.interval == "bca":
         blocks = jackknife_counts(matching.groups, settings.seed)

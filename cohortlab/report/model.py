@@ -28,6 +28,7 @@ class ExperimentInfo:
     owner: str | None = None
     hypothesis: str | None = None
     primary: str | None = None
+    mde: dict[str, float] = field(default_factory=dict)   # the relative effects it declares it must detect
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,13 @@ class MetricResult:
     p_value: float = math.nan
     p_adjusted: float = math.nan
     verdict: Verdict = Verdict.UNAVAILABLE
+    # the intervals the verdict is read from: at the comparison's adjusted level (1 − α·p/p_adjusted), so
+    # they exclude 0 exactly when the verdict is better or worse
+    confidence_adjusted: float = math.nan
+    ci_adjusted: tuple[float, float] = (math.nan, math.nan)
+    ci_relative_adjusted: tuple[float, float] = (math.nan, math.nan)
     n: dict[str, int] = field(default_factory=dict)
+    n_unit: str = "accounts"           # what n counts: accounts, or customers
     effective_n: dict[str, float] = field(default_factory=dict)
     method: str = "bootstrap"          # analytic, or bootstrap (also where an analytic form is missing)
     interval: str = "percentile"       # normal (analytic), percentile or bca
@@ -190,6 +197,27 @@ class Report:
                 return result
         raise KeyError(f"no result for metric '{key}'; results: {[result.key for result in self.results]}")
 
+    @property
+    def bottom_line(self) -> str:
+        """One to three sentences: the primary metric's change, how sure, and whether the comparison could have
+        detected the experiment's declared mde."""
+        from cohortlab.report.summary import bottom_line
+
+        return bottom_line(self)
+
+    def text(self, width: int = 100) -> str:
+        """The terminal report as plain text, laid out for ``width`` columns."""
+        from io import StringIO
+
+        from cohortlab.report.render.text import render_text
+
+        buffer = StringIO()
+        render_text(self, buffer, False, width)
+        return buffer.getvalue()
+
+    def __str__(self) -> str:
+        return self.text()
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: plain values, NaN and infinities as null, dates as ISO strings."""
         return _plain({
@@ -197,6 +225,7 @@ class Report:
             "experiment": self.experiment,
             "as_of": self.as_of,
             "as_of_basis": self.as_of_basis,
+            "bottom_line": self.bottom_line,
             "settings": self.settings,
             "cohorts": self.cohorts,
             "matching": self.matching,

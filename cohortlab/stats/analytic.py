@@ -110,7 +110,6 @@ def normal_comparison(treatment: Estimate, baseline: Estimate, confidence: float
     """Normal-theory intervals for the delta and relative delta, and the two-sided p-value of "delta = 0"."""
     from scipy.stats import norm
 
-    z = norm.ppf(1 - (1 - confidence) / 2)
     delta = treatment.value - baseline.value
     spread = float(np.sqrt(treatment.variance + baseline.variance))
     delta_relative = float(relative(delta, baseline.value))
@@ -121,10 +120,15 @@ def normal_comparison(treatment: Estimate, baseline: Estimate, confidence: float
         p_value = float(2 * norm.sf(abs(delta) / spread))
     else:
         p_value = float("nan") if np.isnan(spread) or delta == 0 else 0.0
+
+    def intervals_at(level: float) -> tuple[tuple[float, float], tuple[float, float]]:
+        z = norm.ppf(1 - (1 - level) / 2)
+        return ((delta - z * spread, delta + z * spread),
+                (delta_relative - z * relative_spread, delta_relative + z * relative_spread))
+
+    ci, ci_relative = intervals_at(confidence)
     return Comparison(
-        baseline=baseline.value, treatment=treatment.value, delta=delta,
-        ci=(delta - z * spread, delta + z * spread), delta_relative=delta_relative,
-        ci_relative=(delta_relative - z * relative_spread, delta_relative + z * relative_spread),
-        p_value=p_value, replicates=0, undefined=0, standard_error=spread,
-        standard_error_relative=relative_spread,
+        baseline=baseline.value, treatment=treatment.value, delta=delta, ci=ci, delta_relative=delta_relative,
+        ci_relative=ci_relative, p_value=p_value, replicates=0, undefined=0, standard_error=spread,
+        standard_error_relative=relative_spread, intervals_at=intervals_at,
     )

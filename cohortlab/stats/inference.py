@@ -3,7 +3,16 @@
 One place turns moments into conclusions: percentile or BCa intervals for the absolute
 and relative delta (the relative delta divides by each replicate's own |baseline|, so
 its interval includes the baseline's uncertainty), a p-value that inverts the interval,
-multiplicity adjustment through statsmodels, and the verdict.
+multiplicity adjustment through statsmodels, the interval at each comparison's adjusted
+level, and the verdict.
+
+The replicates are read as a continuous distribution (:class:`ReplicateDistribution`): the
+i-th smallest of B replicates sits at level i/(B + 1), levels in between are interpolated,
+and beyond the smallest and largest replicate each tail continues as a normal with the
+scale of its own side of the distribution. So every level has an interval and every
+interval a p-value: the p-value is the smallest α whose interval excludes 0, without a
+floor of about 2/B, and an interval at any adjusted level exists. Where a verdict rests on
+that extrapolated tail the report says how many replicates would resolve it.
 
 BCa (Efron 1987) shifts the percentile levels by a bias correction z₀ (how far the
 replicates' median sits from the estimate) and an acceleration a (the skewness of the
@@ -13,28 +22,45 @@ With z₀ = a = 0 it is the percentile interval.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cohortlab.codes import Verdict
 
+Interval = tuple[float, float]
+# intervals at a confidence level: (delta's, relative delta's)
+IntervalsAt = Callable[[float], tuple[Interval, Interval]]
+NO_INTERVAL: Interval = (math.nan, math.nan)
+# a level is resolved by the replicates when at least this many lie beyond each end of its interval
+RESOLVING_REPLICATES = 5
+
 
 @dataclass(frozen=True)
 class Comparison:
-    """Treatment vs baseline for one metric, with bootstrap intervals."""
+    """Treatment vs baseline for one metric, with its intervals and the p-value of "no difference"."""
 
     baseline: float
     treatment: float
     delta: float
-    ci: tuple[float, float]
+    ci: Interval
     delta_relative: float
-    ci_relative: tuple[float, float]
+    ci_relative: Interval
     p_value: float
     replicates: int          # replicates where the delta was defined
     undefined: int           # replicates where it was not (e.g. an empty denominator)
     standard_error: float = float("nan")            # of the delta
     standard_error_relative: float = float("nan")   # of the relative delta
+    # the intervals at another confidence level (the adjusted level of the verdict), by the same method
+    intervals_at: IntervalsAt | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def resolved_level(self) -> float:
+        """The smallest two-sided level 1 − confidence whose interval the replicates resolve (at least
+        RESOLVING_REPLICATES beyond each end); 0 for a normal-theory comparison, which has no replicates."""
+        return 2 * RESOLVING_REPLICATES / (self.replicates + 1) if self.replicates else 0.0
 
 
 def relative(delta: np.ndarray | float, baseline: np.ndarray | float) -> np.ndarray:
@@ -42,27 +68,95 @@ def relative(delta: np.ndarray | float, baseline: np.ndarray | float) -> np.ndar
         return np.asarray(delta) / np.abs(baseline)
 
 
-def bootstrap_p_value(replicates: np.ndarray, point: float = 0.0, acceleration: float | None = None) -> float:
-    """Two-sided p-value of "delta = 0": the smallest α whose interval excludes 0.
+@dataclass(frozen=True)
+class ReplicateDistribution:
+    """Bootstrap replicates of a statistic as a continuous distribution over levels in (0, 1).
 
-    The percentile interval by default; with an ``acceleration`` (BCa), the level at which 0
-    falls is mapped back through the BCa adjustment. The share of replicates on either side
-    of 0 uses the (count + 1) / (B + 1) convention, so the p-value is never exactly 0.
+    The i-th smallest of B replicates sits at level i/(B + 1); between two replicates the level is
+    interpolated; below the smallest (above the largest) the distribution continues as a normal tail whose
+    scale is that side's own spread, the distance between the median and the 15.9% (84.1%) quantile (the
+    replicates' standard deviation when that is 0 or the replicates are too few to have it).
     """
-    count = len(replicates)
-    if count == 0:
-        return float("nan")
-    below = int(np.sum(replicates <= 0))
-    above = int(np.sum(replicates >= 0))
-    if acceleration is None:
-        return min(1.0, 2.0 * (min(below, above) + 1) / (count + 1))
+
+    values: np.ndarray       # sorted
+    lower_scale: float
+    upper_scale: float
+
+    @classmethod
+    def of(cls, replicates: np.ndarray) -> ReplicateDistribution | None:
+        """The distribution of the finite ``replicates``; None when there are none."""
+        values = np.sort(replicates[np.isfinite(replicates)])
+        if values.size == 0:
+            return None
+        spread = float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+        plain = cls(values, spread, spread)
+        one_sd = _normal_cdf(-1.0)
+        if values.size + 1 < 1 / one_sd:  # the 15.9% quantile would lie beyond the replicates
+            return plain
+        low, middle, high = plain.quantile(np.array([one_sd, 0.5, 1 - one_sd]))
+        return cls(values, float(middle - low) or spread, float(high - middle) or spread)
+
+    @property
+    def count(self) -> int:
+        return int(self.values.size)
+
+    def quantile(self, levels: np.ndarray) -> np.ndarray:
+        """The values at ``levels`` (each in (0, 1))."""
+        from scipy.stats import norm
+
+        levels = np.asarray(levels, dtype=float)
+        count = self.count
+        first, last = 1 / (count + 1), count / (count + 1)
+        inside = np.interp(levels, np.arange(1, count + 1) / (count + 1), self.values)
+        with np.errstate(invalid="ignore"):
+            below = self.values[0] + self.lower_scale * (norm.ppf(levels) - norm.ppf(first))
+            above = self.values[-1] + self.upper_scale * (norm.ppf(levels) - norm.ppf(last))
+        return np.where(levels < first, below, np.where(levels > last, above, inside))
+
+    def level(self, value: float) -> tuple[float, float]:
+        """The lowest and highest level at which ``value`` sits (they differ when replicates tie at it)."""
+        from scipy.stats import norm
+
+        values, count = self.values, self.count
+        if value < values[0] or value > values[-1]:
+            low = value < values[0]
+            edge, scale = (values[0], self.lower_scale) if low else (values[-1], self.upper_scale)
+            if scale == 0:
+                at = 0.0 if low else 1.0
+            else:
+                at = float(norm.cdf(norm.ppf((1 if low else count) / (count + 1)) + (value - edge) / scale))
+            return at, at
+        first = int(np.searchsorted(values, value, "left"))
+        after = int(np.searchsorted(values, value, "right"))
+        if after > first:  # replicates equal to the value: from the first of them to the last
+            return (first + 1) / (count + 1), after / (count + 1)
+        below, above = values[first - 1], values[first]
+        at = (first + (value - below) / (above - below)) / (count + 1)
+        return at, at
+
+
+def bootstrap_p_value(replicates: np.ndarray, point: float = 0.0, acceleration: float | None = None) -> float:
+    """Two-sided p-value of "delta = 0": the smallest α whose interval (percentile, or BCa with an
+    ``acceleration``) excludes 0, where the replicates are read as a :class:`ReplicateDistribution`."""
+    distribution = ReplicateDistribution.of(np.asarray(replicates, dtype=float))
+    return math.nan if distribution is None else _p_value(distribution, point, acceleration)
+
+
+def _p_value(distribution: ReplicateDistribution, point: float, acceleration: float | None) -> float:
     from scipy.stats import norm
 
-    z0 = _bias_correction(replicates, point)
-    share = min(max(below, 1), count) / (count + 1)  # the level at which 0 sits among the replicates
-    shifted = norm.ppf(share) - z0
-    z_level = shifted / (1 + acceleration * shifted) - z0
-    return float(min(1.0, 2.0 * norm.cdf(-abs(z_level))))
+    tails = []
+    for level in distribution.level(0.0):
+        if acceleration is None:
+            tails.append(min(level, 1 - level))
+            continue
+        if not 0 < level < 1:
+            tails.append(0.0)
+            continue
+        z0 = _bias_correction(distribution.values, point)
+        shifted = norm.ppf(level) - z0
+        tails.append(float(norm.cdf(-abs(shifted / (1 + acceleration * shifted) - z0))))
+    return float(min(1.0, 2.0 * max(tails)))
 
 
 def bootstrap_comparison(baseline: np.ndarray, treatment: np.ndarray, confidence: float,
@@ -74,31 +168,38 @@ def bootstrap_comparison(baseline: np.ndarray, treatment: np.ndarray, confidence
     """
     delta = treatment - baseline
     delta_relative = relative(delta, baseline)
-    replicate_delta, replicate_relative = delta[1:], delta_relative[1:]
+    point, point_relative = float(delta[0]), float(delta_relative[0])
     # each interval uses the replicates where its own statistic is defined: a replicate with a
     # zero baseline has no relative delta but still has an absolute one
-    defined = np.isfinite(replicate_delta)
-    defined_relative = np.isfinite(replicate_relative)
+    defined = np.isfinite(delta[1:])
+    distribution = ReplicateDistribution.of(delta[1:])
+    distribution_relative = ReplicateDistribution.of(delta_relative[1:])
     acceleration = acceleration_relative = None
     if jackknife is not None:
         left_out_baseline, left_out_treatment = jackknife
         acceleration = jackknife_acceleration(left_out_treatment - left_out_baseline)
         acceleration_relative = jackknife_acceleration(relative(left_out_treatment - left_out_baseline,
                                                                 left_out_baseline))
-    kept, kept_relative = replicate_delta[defined], replicate_relative[defined_relative]
+
+    def intervals_at(level: float) -> tuple[Interval, Interval]:
+        return (_interval(distribution, point, level, acceleration),
+                _interval(distribution_relative, point_relative, level, acceleration_relative))
+
+    ci, ci_relative = intervals_at(confidence)
     return Comparison(
-        baseline=float(baseline[0]), treatment=float(treatment[0]), delta=float(delta[0]),
-        ci=_interval(kept, float(delta[0]), confidence, acceleration),
-        delta_relative=float(delta_relative[0]),
-        ci_relative=_interval(kept_relative, float(delta_relative[0]), confidence, acceleration_relative),
-        p_value=bootstrap_p_value(kept, float(delta[0]), acceleration),
+        baseline=float(baseline[0]), treatment=float(treatment[0]), delta=point, ci=ci,
+        delta_relative=point_relative, ci_relative=ci_relative,
+        p_value=math.nan if distribution is None else _p_value(distribution, point, acceleration),
         replicates=int(defined.sum()), undefined=int((~defined).sum()),
-        standard_error=_spread(kept), standard_error_relative=_spread(kept_relative),
+        standard_error=_spread(distribution), standard_error_relative=_spread(distribution_relative),
+        intervals_at=intervals_at,
     )
 
 
-def _spread(values: np.ndarray) -> float:
-    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+def _spread(distribution: ReplicateDistribution | None) -> float:
+    if distribution is None or distribution.count < 2:
+        return math.nan
+    return float(np.std(distribution.values, ddof=1))
 
 
 def jackknife_acceleration(left_out: np.ndarray) -> float:
@@ -121,19 +222,23 @@ def _bias_correction(replicates: np.ndarray, point: float) -> float:
     return float(norm.ppf(np.clip(share, 0.5 / count, 1 - 0.5 / count)))
 
 
-def _interval(replicates: np.ndarray, point: float, confidence: float, acceleration: float | None
-              ) -> tuple[float, float]:
-    if replicates.size == 0:
-        return (float("nan"), float("nan"))
+def _interval(distribution: ReplicateDistribution | None, point: float, confidence: float,
+              acceleration: float | None) -> Interval:
+    if distribution is None:
+        return NO_INTERVAL
     tails = np.array([(1 - confidence) / 2, 1 - (1 - confidence) / 2])
     if acceleration is not None and np.isfinite(point):
         from scipy.stats import norm
 
-        z0 = _bias_correction(replicates, point)
+        z0 = _bias_correction(distribution.values, point)
         z = z0 + norm.ppf(tails)
         tails = norm.cdf(z0 + z / (1 - acceleration * z))
-    low, high = np.quantile(replicates, tails)
+    low, high = distribution.quantile(tails)
     return (float(low), float(high))
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
 def adjust_p_values(p_values: list[float], correction: str) -> list[float]:
@@ -148,6 +253,21 @@ def adjust_p_values(p_values: list[float], correction: str) -> list[float]:
     adjusted = values.copy()
     adjusted[present] = multipletests(values[present], method=method)[1]
     return adjusted.tolist()
+
+
+def adjusted_level(p_value: float, p_adjusted: float, confidence: float, tests: int) -> float:
+    """The confidence level of the interval a verdict is read from: 1 − α·p/p_adjusted, α = 1 − confidence.
+
+    The adjusted test rejects exactly when p < α·p/p_adjusted, so this interval excludes 0 exactly when the
+    verdict is better or worse. With Bonferroni it is 1 − α/m; with Holm, the level of the comparison's step
+    (1 − α/(m − k + 1) for the k-th smallest p-value, lower when an earlier step failed); without a
+    correction, the confidence itself. A p-value of 0 takes the Bonferroni level."""
+    alpha = 1 - confidence
+    if not (math.isfinite(p_value) and math.isfinite(p_adjusted)):
+        return math.nan
+    if p_adjusted <= 0:
+        return 1 - alpha / max(tests, 1)
+    return 1 - alpha * min(1.0, p_value / p_adjusted)
 
 
 def verdict(p_adjusted: float, delta: float, direction: str, confidence: float) -> Verdict:

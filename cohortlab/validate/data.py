@@ -97,7 +97,8 @@ def _metric_problems(experiment: Experiment, config: Config, results: tuple[Metr
             problems.append(Problem(Check.METRIC_UNAVAILABLE, f"{result.label}: no relative effect can be "
                                     f"estimated (the baseline is {result.baseline:g})", path))
             continue
-        sizes = f"{result.n['treatment']:,} treatment and {result.n['baseline']:,} baseline accounts"
+        sizes = (f"{result.n['treatment']:,} treatment and {result.n['baseline']:,} baseline {result.n_unit}, "
+                 f"effectively {result.effective_n['baseline']:,.0f} in the matched baseline")
         problems.append(Problem(Check.DETECTABLE_EFFECT, f"{result.label}: the smallest effect detectable with "
                                 f"{POWER:.0%} power is {effect:.1%} ({sizes}{level})", path))
         wanted = experiment.mde.get(result.metric)

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from cohortlab.report.model import Report
 from cohortlab.report.render import rows
+from cohortlab.report.summary import bottom_line
 
 
 def _table(header: tuple[str, ...], body: list[tuple[str, ...]], right_from: int) -> list[str]:
@@ -13,6 +14,10 @@ def _table(header: tuple[str, ...], body: list[tuple[str, ...]], right_from: int
     escape = lambda cell: cell.replace("|", "\\|")  # noqa: E731
     return [f"| {' | '.join(header)} |", f"| {' | '.join(align)} |",
             *(f"| {' | '.join(escape(cell) for cell in cells)} |" for cells in body)]
+
+
+def _notes(notes: list[str]) -> list[str]:
+    return ["", *(f"- {note}" for note in notes)] if notes else []
 
 
 def render_markdown(report: Report, stream: TextIO) -> None:
@@ -30,12 +35,17 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     if report.matching.balance:
         lines += ["<details><summary>Balance</summary>", ""]
         lines += _table(rows.BALANCE_HEADER, rows.balance_cells(report), 1) + ["", "</details>", ""]
+    lines += [f"**{experiment.name}, bottom line:** {bottom_line(report)}", ""]
     lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
-    lines += _table(rows.METRIC_HEADER, [rows.metric_cells(report, result) for result in report.overall], 1)
-    lines += ["", rows.metrics_legend(report).replace("  ", " ").replace("\n", "  \n")]
+    lines += _table(rows.METRIC_HEADER, [rows.metric_row(rows.metric_cells(report, result))
+                                         for result in report.overall], 1)
+    lines += _notes(rows.unavailable_notes(report.overall))
+    lines += ["", rows.metrics_legend(report).replace("\n", "  \n")]
     if report.breakdown:
         lines += ["", f"**{rows.breakdown_title(report)}**", ""]
-        lines += _table(rows.BREAKDOWN_HEADER, rows.breakdown_cells(report), 2)
+        lines += _table(rows.BREAKDOWN_HEADER, [rows.breakdown_row(result, cells)
+                                                for result, cells in rows.breakdown_cells(report)], 2)
+        lines += _notes(rows.unavailable_notes(report.breakdown))
     if report.funnel:
         lines += ["", f"**{rows.funnel_title(report)}**", ""]
         lines += _table(rows.FUNNEL_HEADER, rows.funnel_cells(report), 1)

@@ -2,60 +2,122 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cohortlab.codes import Status
 from cohortlab.report import format as fmt
 from cohortlab.report.model import MetricResult, Report
 
-METRIC_HEADER = ("metric", "baseline", "treatment", "delta [CI]", "relative [CI]", "MDE", "p", "p adj.", "verdict")
 COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effective n", "dropped")
-BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max", "")
-BUILDUP_HEADER = ("cohort", "observed", "earned", "extrapolated", "retention-driven", "expansion-driven",
-                  "margin LTV", "revenue LTV", "sBG α, β")
-BREAKDOWN_HEADER = ("segment", "metric", "n", "baseline · treatment", "delta [CI]", "relative", "p adj.",
-                    "verdict")
+BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max")
+BUILDUP_HEADER = ("", "treatment", "baseline")
 FUNNEL_HEADER = ("stage", "reached", "conversion", "Δ conversion [CI]", "cost per account", "Δ cost [CI]")
 # a treatment cohort losing more than this share of its accounts to matching is flagged loudly
 DROPPED_ALERT = 0.10
 
 
-def metric_cells(report: Report, result: MetricResult) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class MetricCells:
+    """One result's cells, each a string; the renderers lay them out for the width they have."""
+
+    label: str
+    n: str              # "463 · 230 customers": baseline · treatment, and what is counted
+    effective: str      # the effective numbers after matching's weights: "312 · 230"
+    baseline: str
+    treatment: str
+    delta: str
+    ci: str             # at the comparison's adjusted level: the verdict reads from it
+    relative: str
+    ci_relative: str
+    p: str
+    p_adjusted: str
+    mde: str            # relative, with the declared mde when the experiment declares one
+    verdict: str
+    available: bool
+
+
+METRIC_HEADER = ("metric", "n baseline · treatment", "baseline", "treatment", "delta [CI]", "relative [CI]", "p",
+                 "p adj.", "MDE", "verdict")
+
+
+def metric_cells(report: Report, result: MetricResult) -> MetricCells:
     star = "★ " if result is report.primary_result else ""
-    if result.status is Status.UNAVAILABLE:
-        return (star + result.label, "–", "–", "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict])
     fallback = " †" if report.settings.ci == "analytic" and result.method == "bootstrap" else ""
-    return (
-        star + result.label + fallback,
-        fmt.value(result.baseline, result.unit),
-        fmt.value(result.treatment, result.unit),
-        f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}",
-        f"{fmt.relative(result.delta_relative)} {fmt.interval(result.ci_relative, None)}",
-        fmt.relative(result.mde_relative, signed=False),
-        fmt.p_value(result.p_value),
-        fmt.p_value(result.p_adjusted),
-        fmt.VERDICT_SYMBOLS[result.verdict],
-    )
+    label = star + result.label + fallback
+    verdict = fmt.VERDICT_SYMBOLS[result.verdict]
+    if result.status is Status.UNAVAILABLE:
+        return MetricCells(star + result.label, "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", verdict,
+                           False)
+    declared = report.experiment.mde.get(result.metric) if result.segment is None else None
+    mde = fmt.relative(result.mde_relative, signed=False)
+    if declared is not None and result.mde_relative == result.mde_relative:
+        mde += f" {'>' if result.mde_relative > declared else '≤'} {fmt.share(declared)}"
+    return MetricCells(
+        label=label, n=counts(result), effective=effective_counts(result),
+        baseline=fmt.value(result.baseline, result.unit), treatment=fmt.value(result.treatment, result.unit),
+        delta=fmt.value(result.delta, result.unit, signed=True), ci=fmt.interval(result.ci_adjusted, result.unit),
+        relative=fmt.relative(result.delta_relative), ci_relative=fmt.interval(result.ci_relative_adjusted, None),
+        p=fmt.p_value(result.p_value), p_adjusted=fmt.p_value(result.p_adjusted), mde=mde, verdict=verdict,
+        available=True)
+
+
+def metric_row(cells: MetricCells) -> tuple[str, ...]:
+    """The cells of METRIC_HEADER, one line each."""
+    return (cells.label, cells.n, cells.baseline, cells.treatment, f"{cells.delta} {cells.ci}",
+            f"{cells.relative} {cells.ci_relative}", cells.p, cells.p_adjusted, cells.mde, cells.verdict)
+
+
+def counts(result: MetricResult) -> str:
+    """What the result's n counts, baseline · treatment: "463 · 230 customers"."""
+    return f"{fmt.number(result.n['baseline'])} · {fmt.number(result.n['treatment'])} {result.n_unit}"
+
+
+def effective_counts(result: MetricResult) -> str:
+    return " · ".join(fmt.number(result.effective_n.get(side), 0) for side in ("baseline", "treatment"))
+
+
+def unavailable_notes(results: tuple[MetricResult, ...]) -> list[str]:
+    """The unavailable results, each reason once with the metrics and segments it holds for."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for result in results:
+        if result.status is Status.UNAVAILABLE:
+            grouped.setdefault((result.label, result.reason or ""), []).append(result.segment or "")
+    notes = []
+    for (label, reason), where in grouped.items():
+        segments = [segment for segment in where if segment]
+        place = f" in {_segments(segments)}" if segments else ""
+        notes.append(f"{label}{place}: {reason}" if reason.startswith("not applicable") else
+                     f"{label}{place} – unavailable: {reason}")
+    return notes
+
+
+def _segments(segments: list[str]) -> str:
+    """segment=SMB, segment=Mid-Market → segment=SMB, Mid-Market."""
+    by_column: dict[str, list[str]] = {}
+    for segment in segments:
+        column, _, value = segment.partition("=")
+        by_column.setdefault(column, []).append(value)
+    return "; ".join(f"{column}={', '.join(values)}" for column, values in by_column.items())
 
 
 def breakdown_title(report: Report) -> str:
     columns = list(dict.fromkeys(result.segment.partition("=")[0] for result in report.breakdown))
-    return (f"Breakdown by {', '.join(columns)} — each segment matched within itself; n: baseline · treatment; "
-            "p adjusted across metrics × segments")
+    return (f"Breakdown by {', '.join(columns)} — each segment matched within itself; intervals at the adjusted "
+            "level across metrics × segments")
 
 
-def breakdown_cells(report: Report) -> list[tuple[str, ...]]:
-    """Per segment and metric: the comparison within the segment (unavailable ones with a dash)."""
-    rows = []
-    for result in report.breakdown:
-        head = (result.segment.partition("=")[2], result.label)
-        if result.status is Status.UNAVAILABLE:
-            rows.append((*head, "–", "–", "–", "–", "–", fmt.VERDICT_SYMBOLS[result.verdict]))
-            continue
-        rows.append((*head, f"{fmt.number(result.n['baseline'])} · {fmt.number(result.n['treatment'])}",
-                     f"{fmt.value(result.baseline, result.unit)} · {fmt.value(result.treatment, result.unit)}",
-                     f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}",
-                     fmt.relative(result.delta_relative), fmt.p_value(result.p_adjusted),
-                     fmt.VERDICT_SYMBOLS[result.verdict]))
-    return rows
+BREAKDOWN_HEADER = ("segment", "metric", "n baseline · treatment", "baseline · treatment", "delta [CI]",
+                    "relative", "p adj.", "verdict")
+
+
+def breakdown_cells(report: Report) -> list[tuple[MetricResult, MetricCells]]:
+    """Per segment and metric with a comparison: its cells (the unavailable ones are :func:`unavailable_notes`)."""
+    return [(result, metric_cells(report, result)) for result in report.breakdown if result.status is Status.OK]
+
+
+def breakdown_row(result: MetricResult, cells: MetricCells) -> tuple[str, ...]:
+    return (result.segment.partition("=")[2], cells.label, cells.n, f"{cells.baseline} · {cells.treatment}",
+            f"{cells.delta} {cells.ci}", cells.relative, cells.p_adjusted, cells.verdict)
 
 
 def cohort_cells(report: Report) -> list[tuple[str, ...]]:
@@ -67,16 +129,20 @@ def cohort_cells(report: Report) -> list[tuple[str, ...]]:
     return rows
 
 
+def unbalanced(report: Report) -> list[bool]:
+    """Per balance row: whether its SMD after matching is above max_smd."""
+    return [abs(row.smd_after) > report.matching.max_smd for row in report.matching.balance]
+
+
 def balance_cells(report: Report) -> list[tuple[str, ...]]:
+    """Per covariate; an SMD after matching above max_smd is marked ✗."""
     def smd(value: float) -> str:
         return "–" if value != value else f"{value:+.3f}"
 
-    limit = report.matching.max_smd
-    return [(row.covariate, smd(row.smd_before), smd(row.smd_after),
+    return [(row.covariate, smd(row.smd_before), smd(row.smd_after) + (" ✗" if over else ""),
              "–" if row.variance_ratio != row.variance_ratio else fmt.number(row.variance_ratio, 2),
-             "–" if row.ecdf_max != row.ecdf_max else f"{row.ecdf_max:.3f}",
-             "✗" if abs(row.smd_after) > limit else "")
-            for row in report.matching.balance]
+             "–" if row.ecdf_max != row.ecdf_max else f"{row.ecdf_max:.3f}")
+            for row, over in zip(report.matching.balance, unbalanced(report))]
 
 
 def matching_line(report: Report) -> str:
@@ -144,7 +210,19 @@ def settings_line(report: Report) -> str:
         method = "analytic" + (f" († {bootstrap})" if _fallbacks(report) else "")
     else:
         method = bootstrap
-    return f"{settings.confidence:.0%} intervals · {method} · p adjusted: {settings.correction}"
+    return f"{intervals_phrase(report)} · {method}"
+
+
+def intervals_phrase(report: Report) -> str:
+    """What the intervals' level is: 95%, or each comparison's adjusted level."""
+    settings = report.settings
+    family = sum(result.status is Status.OK for result in report.results)
+    if settings.correction == "none" or family < 2:
+        return f"{fmt.level(settings.confidence)} intervals"
+    name = {"holm": "Holm", "bh": "Benjamini–Hochberg"}[settings.correction]
+    rate = "family-wise" if settings.correction == "holm" else "false discovery rate"
+    return (f"intervals at each comparison's {name}-adjusted level ({fmt.level(settings.confidence)} {rate} over "
+            f"{family} comparisons)")
 
 
 def _fallbacks(report: Report) -> bool:
@@ -154,8 +232,12 @@ def _fallbacks(report: Report) -> bool:
 
 
 def metrics_legend(report: Report) -> str:
-    legend = ("★ primary metric · ▲ better  ▼ worse  ○ inconclusive  – unavailable (verdicts use adjusted p) · "
-              "MDE: relative effect detectable with 80% power")
+    legend = ("★ primary metric · ▲ better ▼ worse: the interval excludes 0 (adjusted p below "
+              f"{1 - report.settings.confidence:g}) · ○ inconclusive · – unavailable · n: what the metric counts, "
+              "baseline · treatment · MDE: relative effect detectable with 80% power (> or ≤ the declared mde)")
+    if report.settings.correction != "none":
+        legend += (f"\nunadjusted {fmt.level(report.settings.confidence)} intervals: ci and ci_relative in "
+                   "--format json")
     if _fallbacks(report):
         legend += "\n† no analytic form: the bootstrap's interval"
     return legend
@@ -166,23 +248,29 @@ def buildup_title(result: MetricResult) -> str:
 
 
 def buildup_cells(result: MetricResult) -> list[tuple[str, ...]]:
-    """Per cohort: where the modeled LTV comes from (observed vs extrapolated, retention vs expansion)."""
-    rows = []
-    for side in ("treatment", "baseline"):
-        parts = result.details[side]
-        share = parts["extrapolated_share"]
-        expansion = parts["expansion_share"]
-        sbg = parts["sbg"]
-        rows.append((
-            side, f"{parts['observed_months']} of {parts['horizon_months']} months",
-            fmt.value(parts["earned"], "currency"),
-            f"{fmt.value(parts['extrapolated'], 'currency')} ({fmt.number(100 * share)}%)",
-            fmt.value(parts["retention_driven"], "currency"),
-            f"{fmt.value(parts['expansion_driven'], 'currency')} ({fmt.number(100 * expansion)}%)",
-            fmt.value(parts["margin_ltv"], "currency"), fmt.value(parts["revenue_ltv"], "currency"),
-            f"{sbg['alpha']:.3g}, {sbg['beta']:.3g}" + ("" if sbg["converged"] else " (not converged)"),
-        ))
-    return rows
+    """Per quantity, treatment and baseline: where the modeled LTV comes from (observed vs extrapolated,
+    retention vs expansion)."""
+    parts = {side: result.details[side] for side in ("treatment", "baseline")}
+
+    def line(name: str, cell) -> tuple[str, ...]:
+        return (name, *(cell(part) for part in parts.values()))
+
+    def sbg(part) -> str:
+        fit = part["sbg"]
+        return f"{fit['alpha']:.3g}, {fit['beta']:.3g}" + ("" if fit["converged"] else " (not converged)")
+
+    return [
+        line("observed", lambda part: f"{part['observed_months']} of {part['horizon_months']} months"),
+        line("earned", lambda part: fmt.value(part["earned"], "currency")),
+        line("extrapolated", lambda part: f"{fmt.value(part['extrapolated'], 'currency')} "
+                                          f"({fmt.number(100 * part['extrapolated_share'])}%)"),
+        line("retention-driven", lambda part: fmt.value(part["retention_driven"], "currency")),
+        line("expansion-driven", lambda part: f"{fmt.value(part['expansion_driven'], 'currency')} "
+                                              f"({fmt.number(100 * part['expansion_share'])}%)"),
+        line("margin LTV", lambda part: fmt.value(part["margin_ltv"], "currency")),
+        line("revenue LTV", lambda part: fmt.value(part["revenue_ltv"], "currency")),
+        line("sBG α, β", sbg),
+    ]
 
 
 BUILDUP_NOTE = ("earned: margin in the observed months · extrapolated: the months beyond, by the renewal model\n"
@@ -192,19 +280,22 @@ BUILDUP_NOTE = ("earned: margin in the observed months · extrapolated: the mont
 
 def funnel_title(report: Report) -> str:
     days = next((stage.conversion.params["days"] for stage in report.funnel if stage.conversion is not None), None)
-    return (f"Funnel — baseline · treatment; conversion within {days} days of the stage before; cost per account "
-            "reaching the stage")
+    return (f"Funnel — baseline · treatment; accounts reaching each stage; conversion within {days} days of the "
+            f"stage before; cost per account reaching the stage; {fmt.level(report.settings.confidence)} intervals "
+            "(descriptive: no adjustment, no verdict)")
 
 
-def funnel_cells(report: Report) -> list[tuple[str, ...]]:
-    """Per stage: accounts reaching it, conversion from the stage before and cost per account reaching it."""
+def funnel_cells(report: Report, between: str = " ") -> list[tuple[str, ...]]:
+    """Per stage: accounts reaching it, conversion from the stage before and cost per account reaching it; each
+    delta and its interval, and each baseline · treatment pair, joined by ``between`` (a space, or a line
+    break for two-line rows)."""
     def pair(result: MetricResult | None) -> tuple[str, str]:
         if result is None:
             return "", ""
         if result.status is Status.UNAVAILABLE:
             return "–", "–"
-        return (f"{fmt.value(result.baseline, result.unit)} · {fmt.value(result.treatment, result.unit)}",
-                f"{fmt.value(result.delta, result.unit, signed=True)} {fmt.interval(result.ci, result.unit)}")
+        return (f"{fmt.value(result.baseline, result.unit)} ·{between}{fmt.value(result.treatment, result.unit)}",
+                f"{fmt.value(result.delta, result.unit, signed=True)}{between}{fmt.interval(result.ci, result.unit)}")
 
     rows = []
     for stage in report.funnel:
