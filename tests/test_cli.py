@@ -124,7 +124,8 @@ def test_analytic_intervals_say_where_the_bootstrap_stands_in(tmp_path):
     code, text, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--replicates", "200",
                           "--ci", "analytic", "--interval", "bca")
     assert code == 0, err
-    assert "95% intervals · analytic († bootstrap BCa, 200 replicates, seed 7)" in text
+    assert ("intervals at each comparison's Holm-adjusted level (95% family-wise over 7 comparisons) · analytic († "
+            "bootstrap BCa, 200 replicates, seed 7)") in " ".join(text.split())
     assert "LTV:CAC †" in text and "† no analytic form: the bootstrap's interval" in text
 
 
@@ -133,7 +134,9 @@ def test_markdown_report():
                          "markdown", "--replicates", "200")
     assert code == 0, err
     assert out.startswith("### orchestrated-journey — Orchestrated nurture journey")
-    assert "| metric | baseline | treatment |" in out
+    assert "| metric | n baseline · treatment | baseline | treatment |" in out
+    assert "| 3,422 · 1,763 accounts | $2,861 | $2,383 |" in out  # cost per opportunity, counted in accounts
+    assert "| covariate | SMD before | SMD after | variance ratio | eCDF max |\n" in out  # no empty last column
     assert "\x1b[" not in out
 
 

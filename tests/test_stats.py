@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from cohortlab.codes import Verdict
 from cohortlab.stats.bootstrap import replicate_counts
-from cohortlab.stats.inference import adjust_p_values, bootstrap_comparison, bootstrap_p_value, verdict
+from cohortlab.stats.inference import (adjust_p_values, adjusted_level, bootstrap_comparison, bootstrap_p_value,
+                                      verdict)
 from cohortlab.stats.survival import event_matrices, kaplan_meier
 
 
@@ -121,8 +123,45 @@ def test_survival_undefined_past_the_last_at_risk_time():
 
 
 def test_p_value_inverts_the_percentile_interval():
-    assert bootstrap_p_value(np.array([-1.0, 1.0, 2.0, 3.0])) == pytest.approx(2 * 2 / 5)
-    assert bootstrap_p_value(np.arange(1.0, 1000.0)) == pytest.approx(2 / 1000)
+    """The i-th of B sorted replicates sits at level i/(B + 1); 0 between two replicates is interpolated: with
+    replicates −1, 1, 2, 3 (levels 0.2, 0.4, …), 0 sits at 0.3 and p = 2 · 0.3."""
+    assert bootstrap_p_value(np.array([-1.0, 1.0, 2.0, 3.0])) == pytest.approx(0.6)
+    # ties at 0 count on both sides: 0, 0 at levels 1/5 and 2/5 among 0, 0, 1, 2 → p = 2 · 2/5
+    assert bootstrap_p_value(np.array([0.0, 0.0, 1.0, 2.0])) == pytest.approx(0.8)
+
+
+def test_p_value_has_no_replicate_count_floor():
+    """Beyond the smallest replicate the distribution goes on as a normal tail scaled by its own side's spread.
+    Replicates 1…999 (B = 999) sit at levels i/1000, so the quantile function is Q(u) = 1000u; the lower side's
+    scale is Q(0.5) − Q(Φ(−1)) = 500 − 1000·Φ(−1); 0 is one unit below the smallest, at level
+    Φ(Φ⁻¹(1/1000) − 1/scale). The old floor, (0 + 1)/(B + 1) on each side, was 0.002."""
+    scale = 500 - 1000 * stats.norm.cdf(-1)
+    level = stats.norm.cdf(stats.norm.ppf(1 / 1000) - 1 / scale)
+    assert bootstrap_p_value(np.arange(1.0, 1000.0)) == pytest.approx(2 * level, rel=1e-9)
+    # 100 replicates of a normal 4 SDs from 0: the two-sided p is about 2Φ(−4) = 6.3e-5, far below 2/101
+    draws = stats.norm.ppf((np.arange(1, 101) / 101)) + 4.0
+    assert bootstrap_p_value(draws) == pytest.approx(2 * stats.norm.sf(4.0), rel=0.35)
+
+
+def test_interval_and_p_value_agree_at_every_level():
+    """The interval at level 1 − p has 0 at its end, whichever tail 0 is in (inside the replicates or beyond)."""
+    rng = np.random.default_rng(3)
+    for shift in (1.0, 2.5, 4.0):
+        replicates = np.r_[shift, rng.normal(shift, 1.0, 200)]
+        comparison = bootstrap_comparison(np.zeros(len(replicates)), replicates, 0.95)
+        low, _ = comparison.intervals_at(1 - comparison.p_value)[0]
+        assert low == pytest.approx(0.0, abs=1e-9)
+
+
+def test_adjusted_level_is_the_level_of_the_adjusted_test():
+    """Holm on p = 0.01, 0.04, 0.03 gives 0.03, 0.06, 0.06: the smallest is decided at α/3 (level 1 − 0.05/3),
+    the next at α/2, and the last at α·0.04/0.06 (below its own step's α/1, as the step before it failed)."""
+    p_values = [0.01, 0.04, 0.03]
+    adjusted = adjust_p_values(p_values, "holm")
+    levels = [adjusted_level(p, q, 0.95, 3) for p, q in zip(p_values, adjusted)]
+    assert levels == pytest.approx([1 - 0.05 / 3, 1 - 0.05 * 0.04 / 0.06, 1 - 0.05 / 2])
+    assert adjusted_level(0.02, 0.02, 0.95, 1) == pytest.approx(0.95)   # no correction: the confidence itself
+    assert adjusted_level(0.0, 0.0, 0.95, 4) == pytest.approx(1 - 0.05 / 4)  # p = 0: Bonferroni's level
 
 
 def test_holm_and_bh_by_hand():
@@ -168,7 +207,10 @@ def test_a_zero_baseline_keeps_the_absolute_interval():
     comparison = bootstrap_comparison(baseline, treatment, 0.95)
     assert comparison.ci == (2.0, 8.0)
     assert comparison.undefined == 0
-    assert comparison.p_value == pytest.approx(2 / 301)
+    # every delta is 2 or 8: 0 lies below the smallest (level 1/301), on a tail scaled by the replicates' SD (the
+    # lower side's own spread is 0: 2 is both its median and its 15.9% quantile)
+    spread = np.std(np.r_[np.full(200, 2.0), np.full(100, 8.0)], ddof=1)
+    assert comparison.p_value == pytest.approx(2 * stats.norm.cdf(stats.norm.ppf(1 / 301) - 2 / spread))
 
 
 def test_bca_matches_scipy_on_a_skewed_mean():

@@ -322,14 +322,9 @@ def _unresolved(results: list[MetricResult], comparisons: list[Comparison | None
         return []
     return [ReportWarning(str(WarningCode.REPLICATES_TOO_FEW), (
         f"{settings.replicates:,} bootstrap replicates do not resolve the adjusted level of "
-        f"{_listing(unresolved)}: fewer than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of "
+        f"{', '.join(unresolved)}: fewer than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of "
         f"the interval, so the verdict rests on the normal tail the replicates are extended with; "
         f"--replicates {needed:,} or more resolves it"))]
-
-
-def _listing(names: list[str], shown: int = 4) -> str:
-    head = ", ".join(names[:shown])
-    return head + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _prepare(job: _Job, context: MetricContext) -> None:

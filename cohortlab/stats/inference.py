@@ -8,11 +8,12 @@ level, and the verdict.
 
 The replicates are read as a continuous distribution (:class:`ReplicateDistribution`): the
 i-th smallest of B replicates sits at level i/(B + 1), levels in between are interpolated,
-and beyond the smallest and largest replicate each tail continues as a normal with the
-scale of its own side of the distribution. So every level has an interval and every
-interval a p-value: the p-value is the smallest α whose interval excludes 0, without a
-floor of about 2/B, and an interval at any adjusted level exists. Where a verdict rests on
-that extrapolated tail the report says how many replicates would resolve it.
+and beyond the smallest and largest replicate each tail continues as a normal (scaled by
+the larger of the replicates' standard deviation and that side's own spread). So every
+level has an interval and every interval a p-value: the p-value is the smallest α whose
+interval excludes 0, without a floor of about 2/B, and an interval at any adjusted level
+exists. Where a verdict rests on that extrapolated tail the report says how many
+replicates would resolve it.
 
 BCa (Efron 1987) shifts the percentile levels by a bias correction z₀ (how far the
 replicates' median sits from the estimate) and an acceleration a (the skewness of the
@@ -73,9 +74,10 @@ class ReplicateDistribution:
     """Bootstrap replicates of a statistic as a continuous distribution over levels in (0, 1).
 
     The i-th smallest of B replicates sits at level i/(B + 1); between two replicates the level is
-    interpolated; below the smallest (above the largest) the distribution continues as a normal tail whose
-    scale is that side's own spread, the distance between the median and the 15.9% (84.1%) quantile (the
-    replicates' standard deviation when that is 0 or the replicates are too few to have it).
+    interpolated; below the smallest (above the largest) the distribution continues as a normal tail. Beyond
+    the replicates nothing shows the tail's shape, so its scale is the larger of the replicates' standard
+    deviation and that side's own spread (the distance between the median and the 15.9% or 84.1% quantile):
+    a heavy side keeps its width, and a p-value read from the tail errs large rather than small.
     """
 
     values: np.ndarray       # sorted
@@ -94,7 +96,7 @@ class ReplicateDistribution:
         if values.size + 1 < 1 / one_sd:  # the 15.9% quantile would lie beyond the replicates
             return plain
         low, middle, high = plain.quantile(np.array([one_sd, 0.5, 1 - one_sd]))
-        return cls(values, float(middle - low) or spread, float(high - middle) or spread)
+        return cls(values, max(float(middle - low), spread), max(float(high - middle), spread))
 
     @property
     def count(self) -> int:
