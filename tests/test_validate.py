@@ -369,7 +369,7 @@ def test_detectable_effect_matches_the_normal_theory_for_a_proportion(project):
     notice = next(f for f in result.findings if f.code is Check.DETECTABLE_EFFECT)
     effect = float(re.search(r"power is ([\d.]+)%", notice.message).group(1)) / 100
     assert effect == pytest.approx(0.12969, rel=0.10)
-    assert "(400 treatment and 400 baseline accounts)" in notice.message
+    assert "(400 treatment and 400 baseline customers, effectively 400 in the matched baseline)" in notice.message
     underpowered = next(f for f in result.findings if f.code is Check.UNDERPOWERED)
     assert underpowered.path == "$.mde.retention" and underpowered.severity is Severity.WARNING
     assert result.exit_code(strict=False) == 0
