@@ -96,15 +96,19 @@ def test_json_report_contract(tmp_path):
     assert code == 0, err
     report = json.loads(out.read_text())
     assert report["schema_version"] == 1
-    assert set(report) >= {"experiment", "as_of", "settings", "cohorts", "matching", "results", "warnings"}
+    assert set(report) >= {"experiment", "as_of", "settings", "cohorts", "matching", "results", "warnings",
+                           "bottom_line"}
+    assert report["bottom_line"].startswith("LTV (modeled, 36m), the primary metric, is ")
     assert report["settings"] == {"confidence": 0.95, "ci": "bootstrap", "replicates": 200, "seed": 7,
                                   "correction": "holm", "interval": "percentile"}
     assert report["experiment"]["name"] == "onboarding-v2"
     for result in report["results"]:
         assert set(result) >= {"metric", "params", "label", "segment", "direction", "baseline", "treatment", "delta",
                                "ci", "delta_relative", "ci_relative", "p_value", "p_adjusted", "verdict", "n",
-                               "method", "interval", "standard_error", "mde", "mde_relative", "details"}
+                               "method", "interval", "standard_error", "mde", "mde_relative", "details",
+                               "n_unit", "confidence_adjusted", "ci_adjusted", "ci_relative_adjusted"}
         assert result["ci"][0] <= result["delta"] <= result["ci"][1]
+        assert result["ci_adjusted"][0] <= result["ci"][0] and result["ci"][1] <= result["ci_adjusted"][1]
         assert (result["method"], result["interval"]) == ("bootstrap", "percentile")
     assert report["matching"]["balance"][0].keys() >= {"covariate", "smd_before", "smd_after", "variance_ratio"}
 

@@ -137,11 +137,11 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn(f"{self.path.name}: {{task.description}}"), BarColumn(),
+        self.bar = Progress(TextColumn(f"{self.path.stem} · {{task.description}}"), BarColumn(bar_width=24),
                             TextColumn("{task.fields[count]}"), TimeRemainingColumn(), console=Console(stderr=True),
                             transient=True)
         self.bar.start()
-        self.task = self.bar.add_task("starting", total=None, count="")
+        self.task = self.bar.add_task("reading the experiment", total=None, count="")
         return self.update
 
     def update(self, stage: str, done: int | None, total: int | None) -> None:
