@@ -125,16 +125,17 @@ def test_the_report_fits_the_terminal(reports, name, width):
 
 
 def test_the_layout_narrows_with_the_width(reports):
-    """One line per metric where it fits, two lines per metric at 100 columns, one block per metric at 80."""
+    """One line per metric where it fits (200 columns), three lines per metric at 100, one block per metric at 80."""
     report = reports["onboarding-v2", 200]
     texts = {}
     for width in (80, 100, 200):
         buffer = io.StringIO()
         render_text(report, buffer, False, width)
         texts[width] = buffer.getvalue()
-    assert re.search(r"★ LTV \(modeled, 36m\) +463 · 230 customers +\$63,920 +\$56,516", texts[200])
+    assert re.search(r"★ LTV \(modeled, 36m\) +463 · 230 customers +353 · 230 +\$63,920 +\$56,516", texts[200])
     assert re.search(r"★ LTV \(modeled, 36m\) +\$63,920", texts[100])       # baseline beside the label …
     assert re.search(r"463 · 230 customers +\$56,516", texts[100])           # … treatment under it
+    assert "\n effective 353 · 230 " in texts[100]
     assert "\n  baseline $63,920 · treatment $56,516\n" in texts[80]
 
 

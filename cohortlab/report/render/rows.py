@@ -36,8 +36,8 @@ class MetricCells:
     available: bool
 
 
-METRIC_HEADER = ("metric", "n baseline · treatment", "baseline", "treatment", "delta [CI]", "relative [CI]", "p",
-                 "p adj.", "MDE", "verdict")
+METRIC_HEADER = ("metric", "n baseline · treatment", "effective n", "baseline", "treatment", "delta [CI]",
+                 "relative [CI]", "p", "p adj.", "MDE", "verdict")
 
 
 def metric_cells(report: Report, result: MetricResult) -> MetricCells:
@@ -63,7 +63,7 @@ def metric_cells(report: Report, result: MetricResult) -> MetricCells:
 
 def metric_row(cells: MetricCells) -> tuple[str, ...]:
     """The cells of METRIC_HEADER, one line each."""
-    return (cells.label, cells.n, cells.baseline, cells.treatment, f"{cells.delta} {cells.ci}",
+    return (cells.label, cells.n, cells.effective, cells.baseline, cells.treatment, f"{cells.delta} {cells.ci}",
             f"{cells.relative} {cells.ci_relative}", cells.p, cells.p_adjusted, cells.mde, cells.verdict)
 
 
