@@ -44,9 +44,9 @@ def output_width(terminal: bool) -> int | None:
 
 
 def _table(title: str, header: Sequence[str], right_from: int, leading: int = 0, tight: bool = False) -> Table:
-    """A table with a rule under its header; ``tight``: one space between columns instead of two."""
+    """A table with a rule under its header; ``tight``: one space between columns instead of two, no margin."""
     table = Table(title=title or None, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                  pad_edge=False, leading=leading, collapse_padding=tight)
+                  pad_edge=False, leading=leading, collapse_padding=tight, show_edge=not tight)
     for index, name in enumerate(header):
         table.add_column(name, justify="right" if index >= right_from else "left", overflow="fold")
     return table
