@@ -290,3 +290,41 @@ def test_notebook_values_stay_out_of_the_json_and_the_segments(journey):
     for tables in journey.curve_tables.values():
         assert all(len(column) <= 400 for table in tables.values() for column in table.values())
     assert math.isfinite(journey.result("retention", "segment=SMB").treatment)
+
+
+@pytest.fixture(scope="module")
+def milestones(tmp_path_factory):
+    """orchestrated-journey with time to first value and early churn in place of retention."""
+    root = tmp_path_factory.mktemp("milestones")
+    shutil.copytree(ROOT / "configs", root / "configs")
+    (root / "experiments").mkdir()
+    text = (ROOT / "experiments" / "orchestrated-journey.yaml").read_text()
+    retention = "  - {metric: retention, months: 3}\n"
+    assert retention in text
+    path = root / "experiments" / "orchestrated-journey.yaml"
+    path.write_text(text.replace(retention, "  - {metric: time_to_value, milestone: first_value}\n"
+                                            "  - {metric: early_churn, months: 3}\n"))
+    return cohortlab.compare(path, replicates=50)
+
+
+def test_time_to_value_and_early_churn_curves(milestones):
+    result = milestones.result("time_to_value")
+    curve = milestones.curve("time_to_value")
+    accounts = milestones.accounts_frame()
+    for side in COHORTS:
+        mine = curve[curve["cohort"] == side]
+        days = np.r_[0.0, mine["day"].to_numpy(dtype=float)]
+        share = np.r_[0.0, mine["value"].to_numpy()]
+        first = int(np.argmax(share >= 0.5))  # the median: where the share reaching the milestone is one half
+        median = days[first - 1] + (0.5 - share[first - 1]) / (share[first] - share[first - 1]) * (
+            days[first] - days[first - 1])
+        assert median == pytest.approx(getattr(result, side), rel=1e-9)
+        rows = accounts[(accounts["cohort"] == side) & accounts["time_to_value:first_value:90.counted"]]
+        assert rows["time_to_value:first_value:90.reached"].sum() == result.details[side]["reached"]
+        assert rows["time_to_value:first_value:90.days"].notna().all()
+    churn = milestones.result("early_churn")
+    curve = milestones.curve("early_churn")
+    for side in COHORTS:
+        assert _at(curve, side, 3) == pytest.approx(getattr(churn, side), rel=1e-12)
+        assert [_at(curve, side, 3, "ci_low"), _at(curve, side, 3, "ci_high")] == pytest.approx(
+            churn.details[side]["early_churn_ci"], rel=1e-12)
