@@ -9,6 +9,7 @@ no panel (accounts × months) and no segment's arrays alive.
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,7 @@ def notebook_values(metrics: list[Metric], results: list[MetricResult], panel: P
     sides = {side: rows_of(panel.treated if side == "treatment" else ~panel.treated) for side in COHORTS}
     curves: CurveTables = {}
     accounts: AccountInputs = {}
+    kept: dict[tuple, list[np.ndarray]] = {}
     try:
         for metric in metrics:
             if metric.key not in overall:
@@ -47,10 +49,23 @@ def notebook_values(metrics: list[Metric], results: list[MetricResult], panel: P
             tables = {side: metric.curve_table(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
             if all(table is not None for table in tables.values()):
                 curves[metric.key] = tables
-            accounts[metric.key] = {"counted": inputs.contributing & (weights > 0), **metric.account_values(inputs)}
+            values = {"counted": inputs.contributing & (weights > 0), **metric.account_values(inputs)}
+            accounts[metric.key] = {name: _held_once(column, kept) for name, column in values.items()}
     finally:
         end_pass()  # the curves may have filled the pass caches
     return curves, accounts
+
+
+def _held_once(values: np.ndarray, kept: dict[tuple, list[np.ndarray]]) -> np.ndarray:
+    """``values``, or an equal array kept before: the columns several metrics share (the cost of CAC, payback
+    and LTV:CAC; the modeled curve's inputs; the customers counted) are held once."""
+    digest = hashlib.blake2b(np.ascontiguousarray(values).data, digest_size=16).digest()
+    same = kept.setdefault((values.dtype.str, values.shape, digest), [])
+    for earlier in same:
+        if np.array_equal(earlier, values, equal_nan=values.dtype.kind == "f"):
+            return earlier
+    same.append(values)
+    return values
 
 
 def results_frame(report: Report) -> pd.DataFrame:
