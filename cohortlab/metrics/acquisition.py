@@ -10,7 +10,7 @@ channels marked paid (``attribution.paid_channels``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
@@ -87,6 +87,7 @@ class _CostPerAccount(Metric):
     unit = "currency"
     Params = CostParams
     reads = ("won",)
+    reached_column: ClassVar[str] = "reached"  # the name of the per-account flag in notebooks' account frame
 
     def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
         raise NotImplementedError
@@ -138,10 +139,16 @@ class _CostPerAccount(Metric):
                     for name, values in sorted(inputs.arrays.items()) if name.startswith(CHANNEL)}
         return details
 
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """The cost the metric counts (0 for entrants whose conversion window has not ended) and whether the
+        account reached the stage within it."""
+        return {"cost": inputs.arrays["cost"], self.reached_column: inputs.arrays["reached"] > 0}
+
 
 class CAC(_CostPerAccount):
     name = "cac"
     summary = "Customer acquisition cost: every entrant's cost over customers won"
+    reached_column = "won"
 
     @property
     def label(self) -> str:

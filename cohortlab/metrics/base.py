@@ -151,6 +151,17 @@ class Metric:
         """Warnings about the result, from each cohort's details."""
         return []
 
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray] | None:
+        """The curve behind the estimate for one cohort (one weight per account), for notebooks: columns of
+        equal length, the first the time axis (``month`` or ``day``), and ``value``; None when the metric has
+        no curve. Where the axis reaches the metric's ``months``, ``value`` there is the estimate."""
+        return None
+
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Each account's inputs to the estimate worth showing an analyst (rows as in ``inputs``); the
+        accounts counted in the metric's n are added by the caller."""
+        return {}
+
 
 def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     """Elementwise ratio with NaN where the denominator is 0."""

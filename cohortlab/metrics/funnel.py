@@ -28,7 +28,7 @@ from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, r
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
 from cohortlab.stats.analytic import ratio_influence
-from cohortlab.stats.survival import coded_survival, median_time, time_codes
+from cohortlab.stats.survival import coded_survival, coded_times, median_time, time_codes
 
 DEFAULT_DAYS = 90
 
@@ -108,6 +108,10 @@ class Conversion(_Step):
         return {"reached_from": inputs.count, "converted": int(inputs.arrays["to"].sum()),
                 "still_in_window": int(inputs.arrays["waiting"].sum()), "days": self.params.days}
 
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Whether the account reached ``to`` within the window (counted: reached ``from`` a window ago)."""
+        return {"converted": inputs.arrays["to"] > 0}
+
 
 class Velocity(_Step):
     name = "velocity"
@@ -153,3 +157,13 @@ class Velocity(_Step):
         survival = self.curve(inputs, weights[None, :])[0]
         return {"reached_from": inputs.count, "converted": int((inputs.arrays["event"] >= 0).sum()),
                 "days": self.params.days, "share_within_window": float(1.0 - (survival[-1] if len(survival) else 1.0))}
+
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The Kaplan–Meier share converted by each day on which an account converted or was censored."""
+        return {"day": inputs.extra["times"], "value": 1.0 - self.curve(inputs, weights[None, :])[0]}
+
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Days from ``from`` to ``to`` for the converted, else days followed (capped at the window)."""
+        arrays = inputs.arrays
+        return {"days": coded_times(inputs.extra["times"], arrays["event"], arrays["censored"]),
+                "converted": arrays["event"] >= 0}

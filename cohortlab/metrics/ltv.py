@@ -244,6 +244,29 @@ class LTV(Metric):
             return {**details, "customers_observed_by_month": [int(count) for count in observed.sum(axis=0)]}
         return {**details, **decomposition(inputs, weights[None, :])}
 
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The value curve: for each month m, ``value`` is the discounted margin per customer over the first m
+        tenure months (so the LTV at m months), ``margin`` tenure month m − 1's mean margin per customer
+        observed at it (modeled beyond the observed tenure: ``extrapolated``), ``customers`` how many are
+        observed at it."""
+        if self.modeled:
+            table = modeled_curve_table(inputs, weights)
+            value = table.pop("ltv")
+            return {**table, "value": value}
+        margin, observed = inputs.arrays["margin"], inputs.arrays["observed"]
+        monthly = ratio(weights @ margin, weights @ observed)
+        return {"month": np.arange(1, len(monthly) + 1), "customers": observed.sum(axis=0).astype(np.int64),
+                "margin": monthly, "value": np.cumsum(monthly * inputs.extra["discount"])}
+
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Customers' observed months and margin earned in them, within the first T months (earned) or to
+        the horizon (modeled: with the month of churn, where it was seen)."""
+        if self.modeled:
+            return modeled_account_values(inputs)
+        margin, observed = inputs.arrays["margin"], inputs.arrays["observed"]
+        return {"customer": inputs.arrays["customer"], "observed_months": observed.sum(axis=1).astype(np.int64),
+                "margin": margin.sum(axis=1), "discounted_margin": margin @ inputs.extra["discount"]}
+
     def warnings(self, details: dict[str, dict[str, Any]]) -> list[tuple[WarningCode, str]]:
         if not self.modeled:
             return []
@@ -260,6 +283,33 @@ class LTV(Metric):
                               "from expansion (revenue above each customer's first month), not from keeping "
                               "customers; check the expansion assumption"))
         return found
+
+
+def modeled_curve_table(inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """The modeled curve to the horizon for one cohort (one weight per account), by month m = 1..H: customers
+    observed in tenure month m − 1, its mean margin per customer (``extrapolated`` past the observed tenure),
+    and ``ltv``, the discounted margin cumulated over the first m months."""
+    arrays = inputs.arrays
+    curve = value_curve(inputs, weights[None, :])
+    margin = curve.values[0]
+    horizon = len(margin)
+    observed = np.minimum(arrays["observed_months"][arrays["customer"]], horizon)
+    customers = np.cumsum(np.bincount(observed, minlength=horizon + 1)[::-1])[::-1][1:]
+    months = np.arange(1, horizon + 1)
+    return {"month": months, "customers": customers, "margin": margin, "extrapolated": months > curve.observed_months,
+            "ltv": np.cumsum(margin * inputs.extra["discount"][:horizon])}
+
+
+def modeled_account_values(inputs: Inputs) -> dict[str, np.ndarray]:
+    """Per account of the modeled curve's inputs: customer, observed months, margin earned in them (up to
+    the horizon), and the tenure month of churn (NaN: not seen to churn)."""
+    arrays = inputs.arrays
+    margin = arrays["margin_months"]
+    observed = np.arange(margin.shape[1])[None, :] < arrays["observed_months"][:, None]
+    churned = arrays["last_paid"] != np.iinfo(np.int64).max
+    return {"customer": arrays["customer"], "observed_months": arrays["observed_months"],
+            "margin": np.where(observed, margin, 0.0).sum(axis=1),
+            "churn_month": np.where(churned, arrays["last_paid"] + 1.0, np.nan)}
 
 
 def decomposition(inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:

@@ -55,6 +55,10 @@ class NRR(Metric):
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["ending"], inputs.arrays["starting"], weights)
 
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Revenue in tenure month 0 and T (capped at month 0's for GRR), for customers observed at T."""
+        return {"starting": inputs.arrays["starting"], "ending": inputs.arrays["ending"]}
+
 
 class GRR(NRR):
     name = "grr"

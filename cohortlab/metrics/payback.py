@@ -16,7 +16,7 @@ import numpy as np
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import acquisition_cost
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
-from cohortlab.metrics.ltv import modeled_inputs, value_curve
+from cohortlab.metrics.ltv import modeled_account_values, modeled_curve_table, modeled_inputs, value_curve
 from cohortlab.metrics.tenure import require_observed
 
 
@@ -46,6 +46,10 @@ class _UnitEconomics(Metric):
     def cac(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return ratio(weighted_sum(weights, inputs.arrays["cost"]), weighted_sum(weights, inputs.arrays["won"]))
 
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """CAC's inputs (cost, won within the window) and the modeled curve's."""
+        return {"cost": inputs.arrays["cost"], "won": inputs.arrays["won"] > 0, **modeled_account_values(inputs)}
+
 
 class Payback(_UnitEconomics):
     name = "payback"
@@ -60,6 +64,15 @@ class Payback(_UnitEconomics):
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return payback_months(value_curve(inputs, weights).values, self.cac(inputs, weights))
+
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The modeled curve with ``value`` the undiscounted margin per customer over the first m months and
+        the cohort's ``cac``: payback is where ``value`` reaches it, the margin taken to accrue evenly within
+        the month."""
+        table = modeled_curve_table(inputs, weights)
+        del table["ltv"]
+        cac = self.cac(inputs, weights[None, :])[0]
+        return {**table, "value": np.cumsum(table["margin"]), "cac": np.full(len(table["month"]), cac)}
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         curve = value_curve(inputs, weights[None, :])
@@ -92,6 +105,13 @@ class LTVCAC(_UnitEconomics):
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         ltv = value_curve(inputs, weights).values @ inputs.extra["discount"]
         return ratio(ltv, self.cac(inputs, weights))
+
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The modeled LTV curve (``ltv`` at m months) over the cohort's ``cac``: ``value`` at the horizon is
+        LTV:CAC."""
+        table = modeled_curve_table(inputs, weights)
+        cac = np.full(len(table["month"]), self.cac(inputs, weights[None, :])[0])
+        return {**table, "cac": cac, "value": ratio(table["ltv"], cac)}
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         row = weights[None, :]

@@ -62,6 +62,25 @@ class Retention(Metric):
                 "at_risk_at_T": int(inputs.arrays["at_risk"][:, -1].sum()),
                 "retention": survival, "greenwood_se": standard_error, "greenwood_ci": [low, high]}
 
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Kaplan–Meier retention in each tenure month 0..T (``value``), with Greenwood's standard error and
+        interval (on the log(−log) scale, as in the details) and the weighted customers at risk and churning
+        in the month."""
+        events, at_risk = weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"]
+        confidence = inputs.extra["confidence"]
+        rows = [greenwood(events[:month + 1], at_risk[:month + 1], confidence) for month in range(len(events))]
+        survival, standard_error, low, high = (np.array(column, dtype=float) for column in zip(*rows))
+        return {"month": np.arange(len(events)), "at_risk": at_risk, "churned": events, "value": survival,
+                "standard_error": standard_error, "ci_low": low, "ci_high": high}
+
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Whether the customer churned by tenure month T and in which month (NaN: not seen to), and its
+        months at risk among 0..T."""
+        events = inputs.arrays["events"] > 0
+        churned = events.any(axis=1)
+        return {"churned": churned, "churn_month": np.where(churned, np.argmax(events, axis=1), np.nan),
+                "months_at_risk": inputs.arrays["at_risk"].sum(axis=1).astype(np.int64)}
+
 
 class EarlyChurnParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,3 +109,9 @@ class EarlyChurn(Retention):
         details = super().details(inputs, weights)
         low, high = details["greenwood_ci"]
         return {**details, "early_churn": 1.0 - details["retention"], "early_churn_ci": [1.0 - high, 1.0 - low]}
+
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """Retention's curve with ``value`` the share churned by each month, 1 − S, and its interval flipped."""
+        table = super().curve_table(inputs, weights)
+        low, high = table["ci_low"], table["ci_high"]
+        return {**table, "value": 1.0 - table["value"], "ci_low": 1.0 - high, "ci_high": 1.0 - low}

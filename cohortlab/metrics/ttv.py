@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
 from cohortlab.spec.problems import did_you_mean
-from cohortlab.stats.survival import coded_survival, median_time, time_codes
+from cohortlab.stats.survival import coded_survival, coded_times, median_time, time_codes
 
 
 class TimeToValueParams(BaseModel):
@@ -86,3 +86,14 @@ class TimeToValue(Metric):
         return {"reached": int((inputs.arrays["event"] >= 0).sum()),
                 "not_yet": int((inputs.arrays["censored"] >= 0).sum()),
                 f"share_within_{days}_days": within}
+
+    def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The Kaplan–Meier share of customers that reached the milestone by each day on which one reached it
+        or was censored; the median is where it crosses one half."""
+        return {"day": inputs.extra["times"], "value": 1.0 - self.curve(inputs, weights[None, :])[0]}
+
+    def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
+        """Days from acquisition to the milestone for those reaching it, else days followed to as_of."""
+        arrays = inputs.arrays
+        return {"days": coded_times(inputs.extra["times"], arrays["event"], arrays["censored"]),
+                "reached": arrays["event"] >= 0}

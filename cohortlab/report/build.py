@@ -30,6 +30,7 @@ from cohortlab.metrics.funnel import Conversion, StepParams
 from cohortlab.metrics.registry import resolve_all
 from cohortlab.report.model import (AccountWeights, CohortSummary, ExperimentInfo, FunnelStage, MatchingSummary,
                                     MetricResult, Report, ReportWarning, Settings)
+from cohortlab.report.notebook import notebook_values
 from cohortlab.spec.cohorts import CohortFilter, cohort_filters, match_problems
 from cohortlab.spec.load import find_config, load_config, load_experiment
 from cohortlab.spec.models import Config, Experiment
@@ -150,6 +151,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     warnings += metric_warnings
     summary = _matching_summary(panel, matching, weights, defaults.max_smd)
     warnings += _matching_warnings(summary, panel)
+    curves, account_inputs = notebook_values(metrics, results, panel, weights, context)
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary, dict(experiment.mde)),
@@ -158,6 +160,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
         matching=summary,
         results=tuple(results), funnel=funnel, warnings=tuple(warnings),
         accounts=AccountWeights(panel.account_id, panel.treated, weights, matching.subclass),
+        curve_tables=curves, account_inputs=account_inputs,
     )
 
 

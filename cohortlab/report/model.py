@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import asdict, dataclass, field, is_dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cohortlab.codes import Status, Verdict
 from cohortlab.data.contract import AS_OF_FROM_CONFIG
 from cohortlab.match.balance import BalanceRow
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -142,12 +145,36 @@ class AccountWeights:
     weight: np.ndarray
     subclass: np.ndarray        # stratum or matched-set id; -1 for none
 
+    def order(self) -> np.ndarray:
+        """The rows of the weights file, in panel rows: the treatment cohort first, each by account_id."""
+        return np.lexsort((self.account_id, ~self.treated))
+
     def rows(self) -> dict[str, np.ndarray]:
         """The columns of the weights file: the treatment cohort first, each by account_id."""
-        order = np.lexsort((self.account_id, ~self.treated))
+        order = self.order()
         return {"account_id": self.account_id[order],
                 "cohort": np.where(self.treated[order], "treatment", "baseline"),
                 "weight": self.weight[order], "subclass": self.subclass[order]}
+
+
+class ResultLookupError(KeyError):
+    """:meth:`Report.result` found no result for a key, or several for a metric name (``ambiguous``), or
+    :meth:`Report.curve` no curve; the message lists the ``candidates`` (full keys) and how to pick one.
+    A KeyError, as a mapping's lookup."""
+
+    def __init__(self, message: str, candidates: tuple[str, ...], ambiguous: bool = False):
+        super().__init__(message)
+        self.candidates = candidates
+        self.ambiguous = ambiguous
+
+    def __str__(self) -> str:  # KeyError's would quote the message as a repr
+        return str(self.args[0])
+
+
+# each metric's curve: key → cohort → column → values (see Metric.curve_table)
+CurveTables = dict[str, dict[str, dict[str, np.ndarray]]]
+# each metric's per-account inputs: key → column → values, in AccountWeights' (the panel's) row order
+AccountInputs = dict[str, dict[str, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -162,6 +189,9 @@ class Report:
     funnel: tuple[FunnelStage, ...] = ()
     accounts: AccountWeights | None = field(default=None, repr=False, compare=False)
     as_of_basis: str = AS_OF_FROM_CONFIG   # how as_of was found: the config's, or inferred from the data (how)
+    # for notebooks, not part of the JSON report: the overall results' curves and per-account inputs
+    curve_tables: CurveTables = field(default_factory=dict, repr=False, compare=False)
+    account_inputs: AccountInputs = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def as_of_inferred(self) -> bool:
@@ -190,12 +220,67 @@ class Report:
         return primary if primary in modeled else (modeled[0] if modeled else None)
 
     def result(self, key: str, segment: str | None = None) -> MetricResult:
-        """The result for a metric key such as ``cac`` or ``ltv:earned:12``, overall or in a ``segment``
-        such as ``segment=SMB``."""
-        for result in self.results:
-            if result.key == key and result.segment == segment:
+        """The result for a metric, overall or in a breakdown ``segment`` such as ``segment=SMB``.
+
+        ``key`` is a full key (:attr:`MetricResult.key`: ``cac``, ``cac:paid``, ``ltv:earned:12``) or a metric
+        name (``ltv``) that names one result only. A full key is looked up first, so ``cac`` is the CAC
+        over all cost even where ``cac:paid`` is listed too.
+
+        Raises
+        ------
+        ResultLookupError
+            A KeyError listing the candidate keys: when ``key`` names several results (pass one of their
+            keys), or none (the available keys, and the segments when ``segment`` is not one).
+        """
+        among = [result for result in self.results if result.segment == segment]
+        for result in among:
+            if result.key == key:
                 return result
-        raise KeyError(f"no result for metric '{key}'; results: {[result.key for result in self.results]}")
+        named = [result for result in among if result.metric == key]
+        if len(named) == 1:
+            return named[0]
+        where = "" if segment is None else f" in segment '{segment}'"
+        if named:
+            candidates = tuple(result.key for result in named)
+            raise ResultLookupError(f"metric '{key}' has {len(named)} results{where}: "
+                                    f"{', '.join(candidates)}; pass one of these keys, e.g. "
+                                    f"report.result('{candidates[0]}')", candidates, ambiguous=True)
+        if not among:
+            segments = list(dict.fromkeys(result.segment for result in self.breakdown))
+            raise ResultLookupError(f"no segment '{segment}'; the segments are: "
+                                    f"{', '.join(segments) if segments else 'none (the experiment has no breakdown)'}",
+                                    ())
+        candidates = tuple(result.key for result in among)
+        raise ResultLookupError(f"no result for metric '{key}'{where}; the keys are: {', '.join(candidates)}",
+                                candidates)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The results as a pandas DataFrame, one row per metric and segment (overall first, then the
+        breakdown's segments), with ``key`` and every field of the JSON report's results
+        (:func:`cohortlab.report.notebook.results_frame`)."""
+        from cohortlab.report.notebook import results_frame
+
+        return results_frame(self)
+
+    def curve(self, key: str) -> pd.DataFrame:
+        """The curve behind an overall result (``key`` as for :meth:`result`), one row per cohort and month
+        or day (:func:`cohortlab.report.notebook.curve_frame`)."""
+        from cohortlab.report.notebook import curve_frame
+
+        return curve_frame(self, self.result(key).key)
+
+    def curves(self) -> dict[str, pd.DataFrame]:
+        """Every overall result's curve by key, for the metrics that have one."""
+        from cohortlab.report.notebook import curve_frame
+
+        return {key: curve_frame(self, key) for key in self.curve_tables}
+
+    def accounts_frame(self) -> pd.DataFrame:
+        """One row per account of both cohorts: account_id, cohort, matching weight and subclass, and each
+        overall result's per-account inputs (:func:`cohortlab.report.notebook.accounts_frame`)."""
+        from cohortlab.report.notebook import accounts_frame
+
+        return accounts_frame(self)
 
     @property
     def bottom_line(self) -> str:

@@ -95,6 +95,15 @@ def time_codes(time: np.ndarray, followed: np.ndarray, event: np.ndarray) -> tup
     return times, np.where(followed & event, codes, -1), np.where(followed & ~event, codes, -1)
 
 
+def coded_times(times: np.ndarray, event: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Each account's time, of its event or its censoring, from its codes into ``times`` (the inverse of
+    :func:`time_codes`); NaN for accounts not followed."""
+    code = np.maximum(event, censored)
+    if not len(times):
+        return np.full(len(code), np.nan)
+    return np.where(code >= 0, np.asarray(times, dtype=float)[np.maximum(code, 0)], np.nan)
+
+
 def coded_survival(event: np.ndarray, censored: np.ndarray, width: int, weights: np.ndarray) -> np.ndarray:
     """Kaplan–Meier survival after each of ``width`` sorted times, per row of ``weights`` (replicates ×
     accounts), from each account's time code: ``event`` where it had the event, ``censored`` where it was
