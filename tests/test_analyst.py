@@ -135,7 +135,7 @@ def test_the_layout_narrows_with_the_width(reports):
     assert re.search(r"★ LTV \(modeled, 36m\) +463 · 230 customers +353 · 230 +\$63,920 +\$56,516", texts[200])
     assert re.search(r"★ LTV \(modeled, 36m\) +\$63,920", texts[100])       # baseline beside the label …
     assert re.search(r"463 · 230 customers +\$56,516", texts[100])           # … treatment under it
-    assert "\n effective 353 · 230 " in texts[100]
+    assert "\neffective 353 · 230 " in texts[100]
     assert "\n  baseline $63,920 · treatment $56,516\n" in texts[80]
 
 

@@ -56,7 +56,7 @@ def test_to_frame_holds_the_json_results(name, request):
         assert "unavailable" in set(frame["status"])  # Enterprise's retention: its nulls are covered too
     expected_columns = ["key", "segment"]
     for field in results[0]:
-        if field in ("ci", "ci_relative"):
+        if field in ("ci", "ci_relative", "ci_adjusted", "ci_relative_adjusted"):
             expected_columns += [f"{field}_low", f"{field}_high"]
         elif field in ("n", "effective_n"):
             expected_columns += [f"{field}_treatment", f"{field}_baseline"]
@@ -68,7 +68,7 @@ def test_to_frame_holds_the_json_results(name, request):
         assert json["segment"] == result.segment and json["metric"] == result.metric
         assert frame.at[row, "key"] == result.key
         for field, value in json.items():
-            if field in ("ci", "ci_relative"):
+            if field in ("ci", "ci_relative", "ci_adjusted", "ci_relative_adjusted"):
                 pairs = zip((f"{field}_low", f"{field}_high"), value)
             elif field in ("n", "effective_n"):
                 pairs = ((f"{field}_{side}", value.get(side)) for side in COHORTS)
@@ -279,7 +279,7 @@ def test_the_velocity_curve_gives_the_median_days_to_convert(journey):
 
 
 def test_notebook_values_stay_out_of_the_json_and_the_segments(journey):
-    assert set(journey.to_dict()) == {"schema_version", "experiment", "as_of", "as_of_basis", "settings",
+    assert set(journey.to_dict()) == {"schema_version", "experiment", "as_of", "as_of_basis", "bottom_line", "settings",
                                       "cohorts", "matching", "results", "funnel", "warnings"}
     assert "curve_tables" not in repr(journey) and "account_inputs" not in repr(journey)
     overall = {result.key for result in journey.overall}

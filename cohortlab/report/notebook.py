@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 COHORTS = ("treatment", "baseline")
 
 # the JSON results' fields that are pairs or per-cohort mappings, and the columns they become
-_FLATTENED = {"ci": ("ci_low", "ci_high"), "ci_relative": ("ci_relative_low", "ci_relative_high")}
+_FLATTENED = {"ci": ("ci_low", "ci_high"), "ci_relative": ("ci_relative_low", "ci_relative_high"),
+              "ci_adjusted": ("ci_adjusted_low", "ci_adjusted_high"),
+              "ci_relative_adjusted": ("ci_relative_adjusted_low", "ci_relative_adjusted_high")}
 _PER_COHORT = ("n", "effective_n")
 
 
@@ -72,8 +74,8 @@ def results_frame(report: Report) -> pd.DataFrame:
     """One row per result, the overall ones first, then each breakdown segment's, in the report's order.
 
     The columns are ``key`` and ``segment``, then every field of the JSON report's result objects with the
-    same values (floats to 12 significant digits, null as NaN or None): ``ci`` and ``ci_relative`` become
-    ``ci_low``/``ci_high`` and ``ci_relative_low``/``ci_relative_high``; ``n`` and ``effective_n`` become
+    same values (floats to 12 significant digits, null as NaN or None): ``ci``, ``ci_relative``, ``ci_adjusted`` and
+    ``ci_relative_adjusted`` become ``…_low``/``…_high`` pairs; ``n`` and ``effective_n`` become
     ``n_treatment``/``n_baseline`` and ``effective_n_treatment``/``effective_n_baseline`` (counts as
     pandas' nullable Int64: an unavailable result has none); ``params`` and ``details`` stay dicts (their
     keys differ between metrics).
