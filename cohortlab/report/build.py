@@ -143,7 +143,7 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
                             config.attribution)
 
-    results, described, metric_warnings = _estimate(metrics, _funnel_metrics(metrics, context), panel, matching,
+    results, described, metric_warnings, prepared = _estimate(metrics, _funnel_metrics(metrics, context), panel, matching,
                                                     weights, context, settings, progress, segments(experiment, panel))
     funnel = _funnel(described, panel, config.journey.stages)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
@@ -151,7 +151,8 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     warnings += metric_warnings
     summary = _matching_summary(panel, matching, weights, defaults.max_smd)
     warnings += _matching_warnings(summary, panel)
-    curves, account_inputs = notebook_values(metrics, results, panel, weights, context)
+    curves, account_inputs = notebook_values(metrics, results, prepared, panel, weights)
+    del prepared
     return Report(
         experiment=ExperimentInfo(experiment.name, experiment.title, str(experiment.file), experiment.owner,
                                   experiment.hypothesis, experiment.primary, dict(experiment.mde)),
@@ -243,14 +244,16 @@ def estimate_metrics(metrics: list[Metric], panel: Panel, matching: Matching, we
                      breakdown: list[Segment] = ()) -> tuple[list[MetricResult], list[ReportWarning]]:
     """Every metric's result overall and in each breakdown segment, unavailable ones with their reason,
     p-values adjusted across the whole family (metrics × segments); and the warnings the results raise."""
-    results, _, warnings = _estimate(metrics, (), panel, matching, weights, context, settings, progress, breakdown)
+    results, _, warnings, _ = _estimate(metrics, (), panel, matching, weights, context, settings, progress, breakdown)
     return results, warnings
 
 
 def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, matching: Matching,
               weights: np.ndarray, context: MetricContext, settings: Settings, progress: Progress | None,
-              breakdown: list[Segment]) -> tuple[list[MetricResult], list[MetricResult], list[ReportWarning]]:
-    """:func:`estimate_metrics`, and the ``descriptive`` metrics' results overall (outside the p-value family).
+              breakdown: list[Segment]
+              ) -> tuple[list[MetricResult], list[MetricResult], list[ReportWarning], dict[str, tuple[Metric, Inputs]]]:
+    """:func:`estimate_metrics`, the ``descriptive`` metrics' results overall (outside the p-value family), and
+    each overall metric's inputs on the panel (for the report's curves and per-account values).
 
     One pass over the bootstrap replicates serves the experiment's metrics, the descriptive ones and every
     segment whose matching is the experiment's restricted to it (exact or CEM strata that the segment's
@@ -300,7 +303,7 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
             mde=minimum_detectable_effect(result.standard_error, settings.confidence, tests),
             mde_relative=minimum_detectable_effect(result.standard_error_relative, settings.confidence, tests))
     warnings += _unresolved(results, comparisons, settings)
-    return results, described, warnings
+    return results, described, warnings, main.prepared
 
 
 def _comparisons(job: _Job) -> list[Comparison | None]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from cohortlab.codes import Status
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Metric, MetricContext, Unavailable, end_pass
+from cohortlab.metrics.base import Inputs, Metric, end_pass
 from cohortlab.metrics.estimation import rows_of
 from cohortlab.report.model import AccountInputs, CurveTables, MetricResult, Report, ResultLookupError, _plain
 
@@ -32,10 +32,11 @@ _FLATTENED = {"ci": ("ci_low", "ci_high"), "ci_relative": ("ci_relative_low", "c
 _PER_COHORT = ("n", "effective_n")
 
 
-def notebook_values(metrics: list[Metric], results: list[MetricResult], panel: Panel, weights: np.ndarray,
-                    context: MetricContext) -> tuple[CurveTables, AccountInputs]:
+def notebook_values(metrics: list[Metric], results: list[MetricResult], prepared: dict[str, tuple[Metric, Inputs]],
+                    panel: Panel, weights: np.ndarray) -> tuple[CurveTables, AccountInputs]:
     """Each available overall result's curve per cohort (at the point-estimate ``weights``) and its
-    per-account inputs on the ``panel``'s rows, with ``counted``: the accounts its n counts."""
+    per-account inputs on the ``panel``'s rows, with ``counted``: the accounts its n counts. ``prepared``
+    holds each metric's inputs as its estimate used them."""
     overall = {result.key for result in results if result.segment is None and result.status is Status.OK}
     sides = {side: rows_of(panel.treated if side == "treatment" else ~panel.treated) for side in COHORTS}
     curves: CurveTables = {}
@@ -45,9 +46,9 @@ def notebook_values(metrics: list[Metric], results: list[MetricResult], panel: P
         for metric in metrics:
             if metric.key not in overall:
                 continue
-            inputs = metric.prepare(panel, context)  # as when estimated: prepare is deterministic
-            if isinstance(inputs, Unavailable):
+            if metric.key not in prepared:
                 continue
+            inputs = prepared[metric.key][1]
             tables = {side: metric.curve_table(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
             if all(table is not None for table in tables.values()):
                 curves[metric.key] = tables
