@@ -135,7 +135,7 @@ def test_the_layout_narrows_with_the_width(reports):
     assert re.search(r"★ LTV \(modeled, 36m\) +463 · 230 customers +353 · 230 +\$63,920 +\$56,516", texts[200])
     assert re.search(r"★ LTV \(modeled, 36m\) +\$63,920", texts[100])       # baseline beside the label …
     assert re.search(r"463 · 230 customers +\$56,516", texts[100])           # … treatment under it
-    assert "\neffective 353 · 230 " in texts[100]
+    assert "\neff. 353 · 230 " in texts[100]
     assert "\n  baseline $63,920 · treatment $56,516\n" in texts[80]
 
 
@@ -231,3 +231,16 @@ def test_force_color_is_honoured_when_piped(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     code, out, err = cli("compare", str(ONBOARDING), "--replicates", "100")
     assert "\x1b[" not in out
+
+
+def test_the_readme_shows_the_report_as_it_is(reports):
+    """README's quickstart holds the demo report at 100 columns: its bottom line and metrics, line for line."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index("```\nBottom line:") + 4:]
+    shown = shown[:shown.index("```")].splitlines()
+    text = [line.rstrip() for line in reports["onboarding-v2", 2000].text(width=100).splitlines()]
+    blank = shown.index("")
+    for part in (shown[:blank], shown[blank + 1:]):  # the bottom line; the metrics
+        start = text.index(part[0])
+        assert text[start:start + len(part)] == part
+    assert len(shown) > 40

@@ -143,8 +143,9 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
     context = MetricContext(config.economics, config.journey, defaults.min_cohort, data.as_of, defaults.confidence,
                             config.attribution)
 
-    results, described, metric_warnings, prepared = _estimate(metrics, _funnel_metrics(metrics, context), panel, matching,
-                                                    weights, context, settings, progress, segments(experiment, panel))
+    results, described, metric_warnings, prepared = _estimate(
+        metrics, _funnel_metrics(metrics, context), panel, matching, weights, context, settings, progress,
+        segments(experiment, panel))
     funnel = _funnel(described, panel, config.journey.stages)
     warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
                  for result in results if result.status is Status.UNAVAILABLE and result.segment is None]

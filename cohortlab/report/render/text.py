@@ -166,16 +166,16 @@ def _metrics_wide(found: list[tuple[MetricResult, MetricCells]]) -> Table:
 
 
 def _metrics_stacked(found: list[tuple[MetricResult, MetricCells]]) -> Table:
-    """Two or three lines per metric: the label over its n and effective n, baseline over treatment, each delta over its interval, p over
-    adjusted p, the verdict over the MDE."""
-    header = ("metric\nn baseline · treatment\neffective n", "baseline\ntreatment", "delta\n[CI]", "relative\n[CI]", "p\nadj.",
-              "verdict\nMDE")
+    """Three lines per metric: the label over its n and effective n, baseline over treatment, each delta over
+    its interval, p over adjusted p, the verdict over the MDE."""
+    header = ("metric\nn baseline · treatment\neff. (effective n)", "baseline\ntreatment", "delta\n[CI]",
+              "relative\n[CI]", "p\nadj.", "verdict\nMDE")
     table = _table("", header, 1, leading=1, tight=True)
     table.columns[0].max_width = LABEL_WIDTH  # a long label wraps at its words
     for result, cells in found:
-        table.add_row(f"{cells.label}\n{cells.n}\neffective {cells.effective}", f"{cells.baseline}\n{cells.treatment}", f"{cells.delta}\n{cells.ci}",
-                      f"{cells.relative}\n{cells.ci_relative}", f"{cells.p}\n{cells.p_adjusted}",
-                      _verdict(result, cells) + f"\nMDE {cells.mde}")
+        table.add_row(f"{cells.label}\n{cells.n}\neff. {cells.effective}", f"{cells.baseline}\n{cells.treatment}",
+                      f"{cells.delta}\n{cells.ci}", f"{cells.relative}\n{cells.ci_relative}",
+                      f"{cells.p}\n{cells.p_adjusted}", _verdict(result, cells) + f"\nMDE {cells.mde}")
     return table
 
 
