@@ -161,6 +161,7 @@ def test_the_bottom_line_says_what_changed_how_sure_and_whether_it_could_be_seen
         "80% power.")  # no mde declared for CAC
     text = journey.text(width=100)
     assert "Bottom line: CAC, the primary metric" in text
+    assert str(journey) == text and max(len(line) for line in text.splitlines()) <= 100
 
 
 def test_counts_say_what_they_count(reports):
