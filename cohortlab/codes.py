@@ -72,6 +72,7 @@ class Check(StrEnum):
     PRIMARY_NOT_LISTED = "CL109"    # `primary` is not among the experiment's metrics
     NO_COLUMNS = "CL110"            # the accounts columns could not be read; column checks skipped (notice)
     COLUMN_TYPE = "CL111"           # a `match` column of a type the method cannot use
+    SOURCE_NOT_FOUND = "CL112"      # `source.path` names a folder or DuckDB file that does not exist
 
     NAME_MISMATCH = "CL201"         # the file stem differs from `name`
     DUPLICATE_NAME = "CL202"        # two experiments share a name
