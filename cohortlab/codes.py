@@ -44,7 +44,7 @@ class Verdict(StrEnum):
 
 
 class Check(StrEnum):
-    """Findings of `cohortlab validate` (SPEC §8); the value is the stable code shown to users.
+    """Findings of `cohortlab validate` (docs/ci.md lists them); the value is the stable code shown to users.
 
     CL0xx: the file is not valid YAML or breaks the schema. CL1xx: a name it refers to does
     not exist (metric, parameter, stage, column). CL2xx: it is well-formed but unsound.

@@ -1,4 +1,4 @@
-"""Open the contract's tables (SPEC §3) in DuckDB, from files, a DuckDB file or the demo.
+"""Open the contract's tables (docs/data.md) in DuckDB, from files, a DuckDB file or the demo.
 
 Every contract table becomes a view under its contract name with contract column
 names (remapped per config), so the rest of the data layer writes plain SQL against

@@ -1,4 +1,4 @@
-"""`cohortlab validate`: staged checks on a project's configs and experiments (SPEC §8).
+"""`cohortlab validate`: staged checks on a project's configs and experiments (docs/ci.md).
 
 Stages: YAML and schema (CL0xx) → references (CL1xx) → semantics (CL2xx) → data (CL3xx,
 opt-in). A file's problems are collected for every stage that can run, and the report
