@@ -45,7 +45,7 @@ class Verdict(StrEnum):
 
 
 class Check(StrEnum):
-    """Findings of `cohortlab validate` (SPEC §8); the value is the stable code shown to users.
+    """Findings of `cohortlab validate` (docs/ci.md lists them); the value is the stable code shown to users.
 
     CL0xx: the file is not valid YAML or breaks the schema. CL1xx: a name it refers to does
     not exist (metric, parameter, stage, column). CL2xx: it is well-formed but unsound.
@@ -73,6 +73,7 @@ class Check(StrEnum):
     PRIMARY_NOT_LISTED = "CL109"    # `primary` is not among the experiment's metrics
     NO_COLUMNS = "CL110"            # the accounts columns could not be read; column checks skipped (notice)
     COLUMN_TYPE = "CL111"           # a `match` column of a type the method cannot use
+    SOURCE_NOT_FOUND = "CL112"      # `source.path` names a folder or DuckDB file that does not exist
 
     NAME_MISMATCH = "CL201"         # the file stem differs from `name`
     DUPLICATE_NAME = "CL202"        # two experiments share a name

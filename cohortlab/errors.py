@@ -48,4 +48,4 @@ class SpecError(CohortlabError):
 
 
 class DataError(CohortlabError):
-    """Data that breaks the contract of SPEC §3."""
+    """Data that breaks the data contract (docs/data.md)."""

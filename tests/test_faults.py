@@ -439,7 +439,7 @@ def test_output_keeps_the_permissions_a_plain_write_gives(project, tmp_path):
 def test_demo_never_writes_over_a_project(project):
     before = project.files()
     outcome = cli("demo", project.root)
-    assert outcome.code == 2 and "already exists; demo writes only new files" in outcome.err
+    assert outcome.code == 2 and "differ from the demo's and were left as written (demo wrote nothing)" in outcome.err
     assert project.files() == before
 
 

@@ -144,17 +144,39 @@ def test_a_broken_config_is_reported_even_when_not_given(demo_project):
     assert "configs/cohortlab.yaml:2:16: CL211 won stage 'paid' is not one of the journey stages" in out
 
 
-def test_unreadable_data_is_a_notice_and_column_checks_are_skipped(demo_project):
+def test_a_wrong_data_path_is_an_error_at_source_path_and_column_checks_are_skipped(demo_project):
     (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../warehouse}\n")
     write(demo_project, "cols", VALID.format(name="cols").replace("onboarding_flow = 'guided_v2'", "nope = 1"))
     result = validate([Path("experiments/cols.yaml"), Path("configs/cohortlab.yaml")])
-    # a config given brings its project's experiments along: good.yaml is checked too
-    assert [(f.file, f.code, f.severity) for f in result.findings] == [
-        ("configs/cohortlab.yaml", Check.NO_COLUMNS, Severity.NOTICE),
-        ("experiments/cols.yaml", Check.NO_COLUMNS, Severity.NOTICE),
-        ("experiments/good.yaml", Check.NO_COLUMNS, Severity.NOTICE)]
-    assert "data folder not found" in result.findings[0].message
-    assert result.exit_code(strict=True) == 0
+    # a config given brings its project's experiments along: good.yaml is checked too, with what needs no data
+    assert [(f.file, f.line, f.col, f.code, f.severity) for f in result.findings] == [
+        ("configs/cohortlab.yaml", 1, 29, Check.SOURCE_NOT_FOUND, Severity.ERROR),
+        ("experiments/cols.yaml", 2, 20, Check.NO_COLUMNS, Severity.NOTICE),
+        ("experiments/good.yaml", 2, 20, Check.NO_COLUMNS, Severity.NOTICE)]
+    assert result.findings[0].message == "data folder not found: warehouse (source.path in configs/cohortlab.yaml)"
+    assert result.findings[0].path == "$.source.path"
+    assert result.exit_code(strict=False) == 1
+    # the same from the command line, with or without the data stage
+    for args in ([], ["--check-data"]):
+        code, out, _ = cli("validate", *args, env={"GITHUB_ACTIONS": "false"})
+        assert code == 1
+        assert out.startswith("configs/cohortlab.yaml:1:29: CL112 data folder not found: warehouse (source.path in "
+                              "configs/cohortlab.yaml)\n  hint: source.path is relative to the config file's folder; "
+                              "correct it, or put the data there before running (see `cohortlab docs data`)\n")
+    # a DuckDB file that is a folder, a files source that is a file
+    (demo_project / "warehouse").mkdir()
+    (demo_project / "configs" / "cohortlab.yaml").write_text("source:\n  kind: duckdb\n  path: ../warehouse\n")
+    [finding] = validate([Path("configs/cohortlab.yaml")], config=Path("configs/cohortlab.yaml")).findings
+    assert (finding.line, finding.col, finding.code) == (3, 9, Check.SOURCE_NOT_FOUND)
+    assert finding.message == "not a DuckDB file: warehouse is a folder (source.path in configs/cohortlab.yaml)"
+    (demo_project / "data.csv").write_text("a\n1\n")
+    (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../data.csv}\n")
+    [finding] = validate([Path("configs/cohortlab.yaml")], config=Path("configs/cohortlab.yaml")).findings
+    assert (finding.line, finding.col, finding.code) == (1, 29, Check.SOURCE_NOT_FOUND)
+    # a folder that is there but holds no accounts table is read only with --check-data: a notice without it
+    (demo_project / "configs" / "cohortlab.yaml").write_text("source: {kind: files, path: ../warehouse}\n")
+    [finding] = validate([Path("configs/cohortlab.yaml")], config=Path("configs/cohortlab.yaml")).findings
+    assert (finding.code, finding.severity) == (Check.NO_COLUMNS, Severity.NOTICE)
 
 
 def test_a_config_given_checks_the_experiments_it_affects(demo_project):

@@ -1,4 +1,4 @@
-"""Check the data contract (SPEC §3) and expose clean views of the tables.
+"""Check the data contract (docs/data.md) and expose clean views of the tables.
 
 Hard problems (missing or mistyped columns, nulls in required columns, duplicate
 account ids, negative amounts) raise :class:`DataError` naming the table, column and

@@ -395,7 +395,7 @@ def _spend(rng, touch_day, touch_campaign, as_of_day) -> pd.DataFrame:
 
 
 def generate(seed: int, entrants: int = 20_000) -> dict[str, pd.DataFrame]:
-    """Generate the demo dataset (SPEC §3 tables) for ``entrants`` funnel entrants.
+    """Generate the demo dataset (the data contract's tables, docs/data.md) for ``entrants`` funnel entrants.
 
     The same seed gives byte-identical tables. Only events on or before
     :data:`DEMO_AS_OF` appear; revenue runs through September 2026. See

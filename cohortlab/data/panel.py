@@ -207,7 +207,7 @@ def _won_dates(data: CheckedData, journey: Journey) -> None:
     """A temp table ``won(account_id, won_at)`` for every account that reached the won stage by as_of.
 
     The won date is the first date of the won stage; without a `stages` table, the
-    first day of the first month with revenue (SPEC §3).
+    first day of the first month with revenue (docs/data.md).
     """
     con = data.db.con
     if data.has("stages"):
@@ -341,7 +341,7 @@ MONEY = "DECIMAL(38, 10)"  # exact sums of dollars (to 1e-10)
 SHARE = "DECIMAL(38, 18)"  # exact sums of credits
 
 
-# An account's credit divided among its eligible touches (SPEC §5): k touches; the first (last) are those on
+# An account's credit divided among its eligible touches (docs/metrics.md): k touches; the first (last) are those on
 # its earliest (latest) day, n_first (n_last) of them; ties on a day share that position's credit.
 CREDIT = {
     "linear": "1.0 / k",
@@ -523,7 +523,7 @@ def build_panel(data: CheckedData, filters: list[CohortFilter], journey: Journey
 
 def _unreadable(data: CheckedData) -> dict[str, str]:
     """Why each kind of data a metric may need is missing: a table absent, empty or wholly set aside, and the
-    won dates, which come from `stages`, or from revenue without a stages table (SPEC §3)."""
+    won dates, which come from `stages`, or from revenue without a stages table (docs/data.md)."""
     reasons = {table: reason for table in ("stages", "revenue", "milestones")
                if (reason := data.unreadable(table)) is not None}
     if data.has("stages"):

@@ -1,4 +1,4 @@
-"""Open the contract's tables (SPEC §3) in DuckDB, from files, a DuckDB file or the demo.
+"""Open the contract's tables (docs/data.md) in DuckDB, from files, a DuckDB file or the demo.
 
 Every contract table becomes a view under its contract name with contract column
 names (remapped per config), so the rest of the data layer writes plain SQL against
@@ -317,6 +317,29 @@ def _table_file(config: Config, folder: Path, table: str, name: str) -> Path | N
     return None
 
 
+MISSING_SOURCE_HINT = ("source.path is relative to the config file's folder; correct it, or put the data there "
+                       "before running (see `cohortlab docs data`)")
+
+
+def missing_source(config: Config) -> str | None:
+    """Why the folder or DuckDB file that ``source.path`` names is not there, or None (it is; or the demo)."""
+    source = config.source
+    if isinstance(source, DemoSource):
+        return None
+    path = config.resolve(source.path)
+    where = f"(source.path in {config.file})"
+    if isinstance(source, FilesSource):
+        if path.is_dir():
+            return None
+        if path.exists():
+            return f"not a data folder: {path} is a file {where}; a files source reads a folder of table files"
+        return f"data folder not found: {path} {where}"
+    if path.is_file():
+        return None
+    return f"not a DuckDB file: {path} is a folder {where}" if path.exists() else \
+        f"DuckDB file not found: {path} {where}"
+
+
 def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_only: bool
                       ) -> dict[str, tuple[str, str]]:
     """Map each available contract table to (source relation SQL, origin for messages)."""
@@ -345,8 +368,8 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_onl
                                  f"{_named_in_config(config, table)})", hint=f"its tables are: {', '.join(frames)}")
     elif isinstance(source, FilesSource):
         folder = config.resolve(source.path)
-        if not folder.is_dir():
-            raise InputError(f"data folder not found: {folder} (source.path in {config.file})")
+        if (missing := missing_source(config)) is not None:
+            raise InputError(missing, hint=MISSING_SOURCE_HINT)
         for table in TABLE_NAMES:
             path = _table_file(config, folder, table, names[table])
             if path is not None:
@@ -355,8 +378,8 @@ def _source_relations(con: duckdb.DuckDBPyConnection, config: Config, schema_onl
                 relations[table] = (f"{reader}('{literal}')", str(path))
     elif isinstance(source, DuckDBSource):
         path = config.resolve(source.path)
-        if not path.is_file():
-            raise InputError(f"DuckDB file not found: {path} (source.path in {config.file})")
+        if (missing := missing_source(config)) is not None:
+            raise InputError(missing, hint=MISSING_SOURCE_HINT)
         literal = str(path).replace("'", "''")
         try:
             con.execute(f"ATTACH '{literal}' AS src (READ_ONLY)")

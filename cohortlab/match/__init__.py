@@ -1,4 +1,4 @@
-"""Matching the baseline to the treatment cohort (SPEC §6): exact, coarsened exact and propensity score."""
+"""Matching the baseline to the treatment cohort (docs/matching.md): exact, coarsened exact and propensity score."""
 
 from __future__ import annotations
 

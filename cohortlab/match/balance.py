@@ -1,4 +1,4 @@
-"""Covariate balance before and after matching (SPEC §6).
+"""Covariate balance before and after matching (docs/matching.md).
 
 Conventions (those of R's cobalt):
 

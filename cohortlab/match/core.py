@@ -1,4 +1,4 @@
-"""What every matching method produces (SPEC §6): ATT weights that can be re-run on resampled counts.
+"""What every matching method produces (docs/matching.md): ATT weights that can be re-run on resampled counts.
 
 A matching assigns each account of the panel a weight such that the weighted baseline
 looks like the supported treatment cohort: treated accounts weigh 1 (0 when dropped

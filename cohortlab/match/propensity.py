@@ -1,4 +1,4 @@
-"""Propensity-score matching and odds weighting (SPEC §6).
+"""Propensity-score matching and odds weighting (docs/matching.md).
 
 The score is a logistic regression of "is treated" on the covariates (statsmodels):
 numbers standardized, with a ``<null>`` indicator when a number has nulls (nulls then

@@ -1,4 +1,4 @@
-"""Exact and coarsened exact matching (SPEC §6): ATT weights within strata.
+"""Exact and coarsened exact matching (docs/matching.md): ATT weights within strata.
 
 Exact matching puts accounts with the same values of the ``on`` columns in one
 stratum; coarsened exact matching (CEM) first cuts numeric columns into bins (at given

@@ -1,4 +1,4 @@
-"""Typed models of `configs/cohortlab.yaml` and `experiments/*.yaml` (SPEC §4).
+"""Typed models of `configs/cohortlab.yaml` and `experiments/*.yaml` (documented in docs/experiments.md).
 
 Unknown keys are errors everywhere, so a typo never silently changes an analysis.
 Metric parameters are checked by the metric registry (``cohortlab.metrics``), which
@@ -83,7 +83,7 @@ class Economics(Strict):
 
 
 class Attribution(Strict):
-    """How spend reaches accounts through touches (SPEC §5, spend allocation)."""
+    """How spend reaches accounts through touches (`cohortlab docs metrics`: spend allocation and attribution)."""
 
     # how an account's cost is divided among its touches, for the channels' shares (paid-only CAC)
     model: Literal["first_touch", "last_touch", "linear", "position_based"] = "linear"
@@ -118,7 +118,7 @@ class Config(Strict):
     file: Path | None = Field(default=None, exclude=True)
 
     def resolve(self, path: Path) -> Path:
-        """Resolve a path written in the config relative to the config file (SPEC §11)."""
+        """Resolve a path written in the config relative to the config file's folder."""
         if path.is_absolute() or self.file is None:
             return path
         return Path(os.path.normpath(self.file.parent / path))  # configs/../data shown as data
@@ -139,7 +139,7 @@ class CohortSpec(Strict):
 
 
 class MatchSpec(Strict):
-    """How the baseline is reweighted to look like the treatment cohort (SPEC §6); which keys fit which
+    """How the baseline is reweighted to look like the treatment cohort (`cohortlab docs matching`); which keys fit which
     method is checked by the semantic rules (CL210)."""
 
     method: Literal["none", "exact", "cem", "propensity"] = Field(

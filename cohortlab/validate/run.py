@@ -1,4 +1,4 @@
-"""`cohortlab validate`: staged checks on a project's configs and experiments (SPEC §8).
+"""`cohortlab validate`: staged checks on a project's configs and experiments (docs/ci.md).
 
 Stages: YAML and schema (CL0xx) → references (CL1xx) → semantics (CL2xx) → data (CL3xx,
 opt-in). A file's problems are collected for every stage that can run, and the report
@@ -166,8 +166,13 @@ class _Project:
 
     def _open(self, check_data: bool) -> None:
         """Read the accounts columns (and with ``check_data`` open and check the data); say why not."""
-        from cohortlab.data.source import open_database
+        from cohortlab.data.source import MISSING_SOURCE_HINT, missing_source, open_database
 
+        missing = missing_source(self.config)
+        if missing is not None:  # a wrong path fails CI, with or without --check-data; nothing can be read
+            self.no_columns = missing
+            self._add(Problem(Check.SOURCE_NOT_FOUND, missing, ("source", "path"), MISSING_SOURCE_HINT))
+            return
         try:
             database = open_database(self.config, schema_only=not check_data)
             self.columns = dict(database.tables["accounts"].columns)
@@ -175,7 +180,7 @@ class _Project:
                 from cohortlab.data.contract import check_contract
 
                 self.data = check_contract(database, self.config.journey, self.config.as_of)
-        except InputError as error:  # the source is not here (CI without the warehouse): a notice
+        except InputError as error:  # the source is there but cannot be read without the data stage: a notice
             self.no_columns = error.message
             if check_data:
                 self._add(Problem(Check.DATA_UNREADABLE, f"--check-data cannot open the data: {error.message}",
