@@ -1,4 +1,4 @@
-"""Acquisition metrics: CAC and cost per journey stage (SPEC §5).
+"""Acquisition metrics: CAC and cost per journey stage (docs/metrics.md).
 
 Cost counts every funnel entrant of the cohort, converted or not, so spend on leads
 that never convert raises CAC. With a conversion window (``journey.window_days``) the

@@ -1,4 +1,4 @@
-"""Movement between journey stages (SPEC §5): conversion over elapsed windows, and stage velocity.
+"""Movement between journey stages: conversion over elapsed windows, and stage velocity.
 
 Both count time from the date an account reached the ``from`` stage, over a window of
 ``days`` (default: the journey's conversion window, else 90 days).

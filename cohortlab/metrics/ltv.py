@@ -1,4 +1,4 @@
-"""Lifetime value (SPEC §5): earned over the first T tenure months, or modeled to a horizon H.
+"""Lifetime value: earned over the first T tenure months, or modeled to a horizon H.
 
 earned LTV(T) = Σ_{t<T} δ_t · ḡ_t, where ḡ_t is the weighted mean margin in tenure
 month t over the customers *observed* at t (churned customers count with 0), and

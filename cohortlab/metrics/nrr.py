@@ -1,4 +1,4 @@
-"""Net and gross revenue retention at tenure month T on a fixed starting cohort (SPEC §5).
+"""Net and gross revenue retention at tenure month T on a fixed starting cohort (docs/metrics.md).
 
 NRR(T) = Σ w·r_T / Σ w·r_0 over the customers observed at T: what the customers who
 started together pay at month T, expansion included, over what they paid at month 0.

@@ -1,4 +1,4 @@
-"""Unit economics from the modeled value curve and CAC (SPEC §5): payback months and LTV:CAC.
+"""Unit economics from the modeled value curve and CAC: payback months and LTV:CAC.
 
 payback = the months of margin per customer, undiscounted and cumulated along the modeled
 curve (earned where observed, extrapolated beyond), that it takes to reach the cohort's

@@ -1,4 +1,4 @@
-"""Logo retention and early churn at tenure month T by Kaplan–Meier (SPEC §5).
+"""Logo retention and early churn at tenure month T by Kaplan–Meier (docs/metrics.md).
 
 A customer churns in the month after its last month with revenue; one still paying
 in its last observed month is censored there. Retention(T) is the probability of

@@ -1,4 +1,4 @@
-"""Time to value (SPEC §5): days from acquisition to a product milestone, by Kaplan–Meier.
+"""Time to value: days from acquisition to a product milestone, by Kaplan–Meier.
 
 Each customer's time is the days from its acquisition date to the first date of the
 milestone (0 when the milestone came first); a customer that has not reached it is

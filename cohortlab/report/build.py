@@ -416,7 +416,7 @@ def _compare(jobs: list[_Job], settings: Settings, progress: Progress | None) ->
 
 def _bootstrap(owner: _Job, members: list[_Job], settings: Settings, progress: Progress) -> None:
     """The bootstrap comparisons of ``members``' metrics without one yet, over replicates of ``owner``'s panel:
-    resampled within its matching's groups (SPEC §7), so every replicate keeps each stratum's support."""
+    resampled within its matching's groups, so every replicate keeps each stratum's support."""
     entries = {}
     for index, job in enumerate(members):
         for side, rows in job.sides().items():

@@ -1,4 +1,4 @@
-"""The Report: what `cohortlab compare` found, as plain frozen records (SPEC §9).
+"""The Report: what `cohortlab compare` found, as plain frozen records (the JSON report: docs/metrics.md).
 
 Renderers (text, json, markdown) draw the same Report; :meth:`Report.to_dict` is the
 versioned JSON contract.

@@ -2,7 +2,7 @@
 
 A metric with an analytic form gives each account an influence value φᵢ: the first-order
 change in the estimate per unit change in the account's resampling count, with its
-matching weight as a fixed multiplier (SPEC §7). The variance is that of Σ φᵢ under the
+matching weight as a fixed multiplier. The variance is that of Σ φᵢ under the
 bootstrap's own sampling design, resampling within each cohort × matching stratum:
 
     Var = Σ_g n_g/(n_g − 1) · Σ_{i∈g} (φᵢ − φ̄_g)²,

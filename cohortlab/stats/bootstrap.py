@@ -1,4 +1,4 @@
-"""Bootstrap resampling as count matrices (SPEC §7).
+"""Bootstrap resampling as count matrices (docs/inference.md).
 
 Accounts are resampled with replacement within each cohort, to the cohort's own
 size. A replicate is a row of counts (how often each account was drawn); weights for

@@ -1,4 +1,4 @@
-"""Minimum detectable effect and power of a two-sided test from the delta's standard error (SPEC §7).
+"""Minimum detectable effect and power of a two-sided test from the delta's standard error (docs/inference.md).
 
 With standard error SE of the treatment − baseline delta (it holds both cohorts' sizes and
 variances), a test at level α among m tests (Bonferroni: α/m, the strictest step of Holm's

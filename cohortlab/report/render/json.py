@@ -1,4 +1,4 @@
-"""The JSON report (SPEC §9): a stable, versioned contract; plain, deterministic output."""
+"""The JSON report: a stable, versioned contract; plain, deterministic output."""
 
 from __future__ import annotations
 
