@@ -154,12 +154,19 @@ def test_interval_and_p_value_agree_at_every_level():
 
 
 def test_adjusted_level_is_the_level_of_the_adjusted_test():
-    """Holm on p = 0.01, 0.04, 0.03 gives 0.03, 0.06, 0.06: the smallest is decided at α/3 (level 1 − 0.05/3),
-    the next at α/2, and the last at α·0.04/0.06 (below its own step's α/1, as the step before it failed)."""
-    p_values = [0.01, 0.04, 0.03]
+    """Holm on p = 0.001, 0.012, 0.04 gives 0.003, 0.024, 0.04: all rejected at α = 0.05, each at its step's level,
+    1 − α/3, 1 − α/2 and 1 − α/1 (α·p/p_adjusted). A comparison not rejected is shown at the family's strictest
+    level, 1 − α/m: Holm on 0.01, 0.04, 0.03 rejects only the first (0.03); the others (0.06) get 1 − 0.05/3, whose
+    interval contains 0 as p ≥ α/m."""
+    p_values = [0.001, 0.012, 0.04]
     adjusted = adjust_p_values(p_values, "holm")
+    assert adjusted == pytest.approx([0.003, 0.024, 0.04])
     levels = [adjusted_level(p, q, 0.95, 3) for p, q in zip(p_values, adjusted)]
-    assert levels == pytest.approx([1 - 0.05 / 3, 1 - 0.05 * 0.04 / 0.06, 1 - 0.05 / 2])
+    assert levels == pytest.approx([1 - 0.05 / 3, 1 - 0.05 / 2, 1 - 0.05])
+    p_values = [0.01, 0.04, 0.03]
+    levels = [adjusted_level(p, q, 0.95, 3) for p, q in zip(p_values, adjust_p_values(p_values, "holm"))]
+    assert levels == pytest.approx([1 - 0.05 / 3] * 3)
+    assert all(p >= 1 - level for p, level in zip(p_values[1:], levels[1:]))  # their intervals contain 0
     assert adjusted_level(0.02, 0.02, 0.95, 1) == pytest.approx(0.95)   # no correction: the confidence itself
     assert adjusted_level(0.0, 0.0, 0.95, 4) == pytest.approx(1 - 0.05 / 4)  # p = 0: Bonferroni's level
 

@@ -331,7 +331,7 @@ def _unresolved(results: list[MetricResult], comparisons: list[Comparison | None
         f"{settings.replicates:,} bootstrap replicates do not resolve the adjusted level of "
         f"{', '.join(unresolved)}: fewer than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of "
         f"the interval, so the verdict rests on the normal tail the replicates are extended with; "
-        f"--replicates {needed:,} or more resolves it"))]
+        f"--replicates {needed} or more resolves it"))]
 
 
 def _prepare(job: _Job, context: MetricContext) -> None:

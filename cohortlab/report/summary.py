@@ -36,9 +36,8 @@ def _change(result: MetricResult, role: str) -> str:
     interval = fmt.interval(result.ci_relative_adjusted, None)
     level = fmt.level(result.confidence_adjusted)
     if result.verdict in (Verdict.BETTER, Verdict.WORSE):
-        return (f"{head}: {fmt.VERDICT_SYMBOLS[result.verdict]}, its {level} interval {interval} excludes no "
-                f"change.")
-    return f"{head}: {fmt.VERDICT_SYMBOLS[result.verdict]}, its {level} interval {interval} includes no change."
+        return f"{head}: {fmt.VERDICT_SYMBOLS[result.verdict]}, its {level} interval {interval} excludes 0."
+    return f"{head}: {fmt.VERDICT_SYMBOLS[result.verdict]}, its {level} interval {interval} includes 0."
 
 
 def _power(report: Report, result: MetricResult) -> str:

@@ -258,18 +258,21 @@ def adjust_p_values(p_values: list[float], correction: str) -> list[float]:
 
 
 def adjusted_level(p_value: float, p_adjusted: float, confidence: float, tests: int) -> float:
-    """The confidence level of the interval a verdict is read from: 1 − α·p/p_adjusted, α = 1 − confidence.
+    """The confidence level of the interval a verdict is read from, α = 1 − confidence, m = ``tests``.
 
-    The adjusted test rejects exactly when p < α·p/p_adjusted, so this interval excludes 0 exactly when the
-    verdict is better or worse. With Bonferroni it is 1 − α/m; with Holm, the level of the comparison's step
-    (1 − α/(m − k + 1) for the k-th smallest p-value, lower when an earlier step failed); without a
-    correction, the confidence itself. A p-value of 0 takes the Bonferroni level."""
+    A comparison the adjusted test rejects (p_adjusted < α) gets 1 − α·p/p_adjusted: its raw p-value is below
+    α·p/p_adjusted exactly when its adjusted one is below α, so this interval excludes 0 (with Holm, it is the
+    level of the comparison's step, 1 − α/(m − k + 1) for the k-th smallest p-value). Every other comparison
+    gets the family's strictest level, 1 − α/m, which contains 0 whenever the adjustment keeps p_adjusted ≤ m·p
+    (Bonferroni, Holm and Benjamini–Hochberg all do), so it too agrees with its verdict, and all the
+    inconclusive intervals of a report share one level. Without a correction (m = 1) both are the confidence.
+    A p-value of 0 is decided at 1 − α/m."""
     alpha = 1 - confidence
     if not (math.isfinite(p_value) and math.isfinite(p_adjusted)):
         return math.nan
-    if p_adjusted <= 0:
-        return 1 - alpha / max(tests, 1)
-    return 1 - alpha * min(1.0, p_value / p_adjusted)
+    if p_adjusted < alpha and p_adjusted > 0:
+        return 1 - alpha * min(1.0, p_value / p_adjusted)
+    return 1 - alpha / max(tests, 1)
 
 
 def verdict(p_adjusted: float, delta: float, direction: str, confidence: float) -> Verdict:

@@ -10,7 +10,7 @@ from cohortlab.report.model import MetricResult, Report
 
 COHORT_HEADER = ("cohort", "where", "entered", "accounts", "customers", "effective n", "dropped")
 BALANCE_HEADER = ("covariate", "SMD before", "SMD after", "variance ratio", "eCDF max")
-BUILDUP_HEADER = ("", "treatment", "baseline")
+BUILDUP_HEADER = ("", "baseline", "treatment")
 FUNNEL_HEADER = ("stage", "reached", "conversion", "Δ conversion [CI]", "cost per account", "Δ cost [CI]")
 # a treatment cohort losing more than this share of its accounts to matching is flagged loudly
 DROPPED_ALERT = 0.10
@@ -32,12 +32,13 @@ class MetricCells:
     p: str
     p_adjusted: str
     mde: str            # relative, with the declared mde when the experiment declares one
+    level: str          # the intervals' confidence level
     verdict: str
     available: bool
 
 
 METRIC_HEADER = ("metric", "n baseline · treatment", "effective n", "baseline", "treatment", "delta [CI]",
-                 "relative [CI]", "p", "p adj.", "MDE", "verdict")
+                 "relative [CI]", "CI level", "p", "p adj.", "MDE", "verdict")
 
 
 def metric_cells(report: Report, result: MetricResult) -> MetricCells:
@@ -46,8 +47,8 @@ def metric_cells(report: Report, result: MetricResult) -> MetricCells:
     label = star + result.label + fallback
     verdict = fmt.VERDICT_SYMBOLS[result.verdict]
     if result.status is Status.UNAVAILABLE:
-        return MetricCells(star + result.label, "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", verdict,
-                           False)
+        return MetricCells(star + result.label, "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", "–", "–",
+                           verdict, False)
     declared = report.experiment.mde.get(result.metric) if result.segment is None else None
     mde = fmt.relative(result.mde_relative, signed=False)
     if declared is not None and result.mde_relative == result.mde_relative:
@@ -57,14 +58,15 @@ def metric_cells(report: Report, result: MetricResult) -> MetricCells:
         baseline=fmt.value(result.baseline, result.unit), treatment=fmt.value(result.treatment, result.unit),
         delta=fmt.value(result.delta, result.unit, signed=True), ci=fmt.interval(result.ci_adjusted, result.unit),
         relative=fmt.relative(result.delta_relative), ci_relative=fmt.interval(result.ci_relative_adjusted, None),
-        p=fmt.p_value(result.p_value), p_adjusted=fmt.p_value(result.p_adjusted), mde=mde, verdict=verdict,
+        p=fmt.p_value(result.p_value), p_adjusted=fmt.p_value(result.p_adjusted), mde=mde,
+        level=fmt.level(result.confidence_adjusted), verdict=verdict,
         available=True)
 
 
 def metric_row(cells: MetricCells) -> tuple[str, ...]:
     """The cells of METRIC_HEADER, one line each."""
     return (cells.label, cells.n, cells.effective, cells.baseline, cells.treatment, f"{cells.delta} {cells.ci}",
-            f"{cells.relative} {cells.ci_relative}", cells.p, cells.p_adjusted, cells.mde, cells.verdict)
+            f"{cells.relative} {cells.ci_relative}", cells.level, cells.p, cells.p_adjusted, cells.mde, cells.verdict)
 
 
 def counts(result: MetricResult) -> str:
@@ -107,7 +109,7 @@ def breakdown_title(report: Report) -> str:
 
 
 BREAKDOWN_HEADER = ("segment", "metric", "n baseline · treatment", "baseline · treatment", "delta [CI]",
-                    "relative", "p adj.", "verdict")
+                    "relative", "CI level", "p adj.", "verdict")
 
 
 def breakdown_cells(report: Report) -> list[tuple[MetricResult, MetricCells]]:
@@ -117,7 +119,7 @@ def breakdown_cells(report: Report) -> list[tuple[MetricResult, MetricCells]]:
 
 def breakdown_row(result: MetricResult, cells: MetricCells) -> tuple[str, ...]:
     return (result.segment.partition("=")[2], cells.label, cells.n, f"{cells.baseline} · {cells.treatment}",
-            f"{cells.delta} {cells.ci}", cells.relative, cells.p_adjusted, cells.verdict)
+            f"{cells.delta} {cells.ci}", cells.relative, cells.level, cells.p_adjusted, cells.verdict)
 
 
 def cohort_cells(report: Report) -> list[tuple[str, ...]]:
@@ -137,7 +139,9 @@ def unbalanced(report: Report) -> list[bool]:
 def balance_cells(report: Report) -> list[tuple[str, ...]]:
     """Per covariate; an SMD after matching above max_smd is marked ✗."""
     def smd(value: float) -> str:
-        return "–" if value != value else f"{value:+.3f}"
+        if value != value:
+            return "–"
+        return "0.000" if round(value, 3) == 0 else fmt.MINUS * (value < 0) + f"{'+' * (value > 0)}{abs(value):.3f}"
 
     return [(row.covariate, smd(row.smd_before), smd(row.smd_after) + (" ✗" if over else ""),
              "–" if row.variance_ratio != row.variance_ratio else fmt.number(row.variance_ratio, 2),
@@ -236,8 +240,9 @@ def metrics_legend(report: Report) -> str:
               f"{1 - report.settings.confidence:g}) · ○ inconclusive · – unavailable · n: what the metric counts, "
               "baseline · treatment · MDE: relative effect detectable with 80% power (> or ≤ the declared mde)")
     if report.settings.correction != "none":
-        legend += (f"\nunadjusted {fmt.level(report.settings.confidence)} intervals: ci and ci_relative in "
-                   "--format json")
+        legend += ("\nCI level: a better or worse verdict's intervals are at the level its adjusted test rejects at; "
+                   "an inconclusive one's at the family's strictest, 1 − α/m · unadjusted "
+                   f"{fmt.level(report.settings.confidence)} intervals: ci and ci_relative in --format json")
     if _fallbacks(report):
         legend += "\n† no analytic form: the bootstrap's interval"
     return legend
@@ -248,9 +253,9 @@ def buildup_title(result: MetricResult) -> str:
 
 
 def buildup_cells(result: MetricResult) -> list[tuple[str, ...]]:
-    """Per quantity, treatment and baseline: where the modeled LTV comes from (observed vs extrapolated,
+    """Per quantity, baseline and treatment: where the modeled LTV comes from (observed vs extrapolated,
     retention vs expansion)."""
-    parts = {side: result.details[side] for side in ("treatment", "baseline")}
+    parts = {side: result.details[side] for side in ("baseline", "treatment")}
 
     def line(name: str, cell) -> tuple[str, ...]:
         return (name, *(cell(part) for part in parts.values()))

@@ -8,6 +8,7 @@ never the only cue.
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -63,6 +64,16 @@ def _first_fitting(console: Console, layouts: Sequence[Callable[[], RenderableTy
 
 
 def render_text(report: Report, stream: TextIO, color: bool, width: int | None = None) -> None:
+    """The report on ``stream``; plain text (no colour) comes without the spaces rich pads lines with."""
+    if color:
+        _render(report, stream, True, width)
+        return
+    buffer = io.StringIO()
+    _render(report, buffer, False, width)
+    stream.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+def _render(report: Report, stream: TextIO, color: bool, width: int | None) -> None:
     console = Console(file=stream, no_color=not color, highlight=False,
                       force_terminal=color, width=width or output_width(color), soft_wrap=False)
     experiment = report.experiment
@@ -167,15 +178,16 @@ def _metrics_wide(found: list[tuple[MetricResult, MetricCells]]) -> Table:
 
 def _metrics_stacked(found: list[tuple[MetricResult, MetricCells]]) -> Table:
     """Three lines per metric: the label over its n and effective n, baseline over treatment, each delta over
-    its interval, p over adjusted p, the verdict over the MDE."""
+    its interval, p over adjusted p, the verdict over the MDE and the intervals' level."""
     header = ("metric\nn baseline · treatment\neff. (effective n)", "baseline\ntreatment", "delta\n[CI]",
-              "relative\n[CI]", "p\nadj.", "verdict\nMDE")
+              "relative\n[CI]", "p\nadj.", "verdict\nMDE\nCI level")
     table = _table("", header, 1, leading=1, tight=True)
     table.columns[0].max_width = LABEL_WIDTH  # a long label wraps at its words
     for result, cells in found:
         table.add_row(f"{cells.label}\n{cells.n}\neff. {cells.effective}", f"{cells.baseline}\n{cells.treatment}",
                       f"{cells.delta}\n{cells.ci}", f"{cells.relative}\n{cells.ci_relative}",
-                      f"{cells.p}\n{cells.p_adjusted}", _verdict(result, cells) + f"\nMDE {cells.mde}")
+                      f"{cells.p}\n{cells.p_adjusted}",
+                      _verdict(result, cells) + f"\nMDE {cells.mde}\nCI {cells.level}")
     return table
 
 
@@ -190,7 +202,8 @@ def _blocks(found: list[tuple[MetricResult, MetricCells]], segments: bool = Fals
             Text(f"  n {cells.n} (effective {cells.effective})"),
             Text(f"  delta {cells.delta} {cells.ci}"),
             Text(f"  relative {cells.relative} {cells.ci_relative}"),
-            Text(f"  p {cells.p} · adjusted {cells.p_adjusted}" + ("" if segments else f" · MDE {cells.mde}")),
+            Text(f"  CI level {cells.level} · p {cells.p} · adjusted {cells.p_adjusted}"
+                 + ("" if segments else f" · MDE {cells.mde}")),
             Text(""),
         ]
     return Group(*blocks)
@@ -205,13 +218,13 @@ def _breakdown_wide(found: list[tuple[MetricResult, MetricCells]]) -> Table:
 
 def _breakdown_stacked(found: list[tuple[MetricResult, MetricCells]]) -> Table:
     header = ("segment · metric\nn baseline · treatment", "baseline\ntreatment", "delta\n[CI]", "relative",
-              "p adj.", "verdict")
+              "p adj.", "verdict\nCI level")
     table = _table("", header, 1, leading=1, tight=True)
     table.columns[0].max_width = LABEL_WIDTH
     for result, cells in found:
         table.add_row(f"{result.segment.partition('=')[2]} · {cells.label}\n{cells.n}",
                       f"{cells.baseline}\n{cells.treatment}", f"{cells.delta}\n{cells.ci}", cells.relative,
-                      cells.p_adjusted, _verdict(result, cells))
+                      cells.p_adjusted, _verdict(result, cells) + f"\nCI {cells.level}")
     return table
 
 
