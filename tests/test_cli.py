@@ -139,6 +139,7 @@ def test_markdown_report():
                          "markdown", "--replicates", "200")
     assert code == 0, err
     assert out.startswith("### orchestrated-journey — Orchestrated nurture journey")
+    assert out.index("**Bottom line:** CAC, the primary metric") < out.index("| cohort |")  # it opens the report
     assert "| metric | n baseline · treatment | effective n | baseline | treatment |" in out
     # cost per opportunity, counted in accounts; the matched baseline's effective size below its 3,422
     assert re.search(r"\| 3,422 · 1,763 accounts \| 2,\d\d\d · 1,763 \| \$2,861 \| \$2,383 \|", out)

@@ -27,6 +27,7 @@ def render_markdown(report: Report, stream: TextIO) -> None:
              + (f" (as_of {report.as_of_basis})" if report.as_of_inferred else ""), ""]
     if experiment.hypothesis:
         lines += [f"> {experiment.hypothesis}", ""]
+    lines += [f"**Bottom line:** {bottom_line(report)}", ""]
     lines += _table(rows.COHORT_HEADER, rows.cohort_cells(report), 3) + [""]
     lines += [f"**Matching:** {rows.matching_line(report)}", ""]
     if report.matching.method != "none":
@@ -35,7 +36,6 @@ def render_markdown(report: Report, stream: TextIO) -> None:
     if report.matching.balance:
         lines += ["<details><summary>Balance</summary>", ""]
         lines += _table(rows.BALANCE_HEADER, rows.balance_cells(report), 1) + ["", "</details>", ""]
-    lines += [f"**{experiment.name}, bottom line:** {bottom_line(report)}", ""]
     lines += [f"**Metrics** — {rows.settings_line(report)}", ""]
     lines += _table(rows.METRIC_HEADER, [rows.metric_row(rows.metric_cells(report, result))
                                          for result in report.overall], 1)
