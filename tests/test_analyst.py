@@ -33,20 +33,54 @@ def _excludes_zero(interval: tuple[float, float]) -> bool:
     return interval[0] > 0 or interval[1] < 0
 
 
-def test_every_verdict_agrees_with_its_interval_at_every_replicate_count(reports):
-    """better or worse exactly when the interval shown (at the comparison's adjusted level) excludes 0, for the
-    delta and for the relative delta, overall and in every segment, at 100, 200 and 2,000 replicates."""
+def _agree(report) -> int:
+    """Assert that every result's verdict is better or worse exactly when both intervals shown (the delta's and
+    the relative delta's, at its CI level) exclude 0; return how many results were checked."""
     checked = 0
-    for report in reports.values():
-        for result in report.results:
-            if result.status is not Status.OK:
-                continue
-            decided = result.verdict in (Verdict.BETTER, Verdict.WORSE)
-            assert _excludes_zero(result.ci_adjusted) == decided, (result.label, result.segment)
-            assert _excludes_zero(result.ci_relative_adjusted) == decided, (result.label, result.segment)
-            assert (result.p_adjusted < 0.05) == decided
-            checked += 1
-    assert checked > 100
+    for result in report.results:
+        if result.status is not Status.OK:
+            continue
+        decided = result.verdict in (Verdict.BETTER, Verdict.WORSE)
+        shown = _excludes_zero(result.ci_adjusted) and _excludes_zero(result.ci_relative_adjusted)
+        assert shown == decided, (result.label, result.segment, result.ci_adjusted, result.ci_relative_adjusted)
+        assert (result.p_adjusted < 0.05) == decided or result.delta == 0
+        checked += 1
+    return checked
+
+
+def test_every_verdict_agrees_with_its_intervals_at_every_replicate_count(reports):
+    """At 100, 200 and 2,000 replicates, overall and in every segment."""
+    assert sum(_agree(report) for report in reports.values()) > 100
+
+
+@pytest.fixture(scope="module")
+def corrected(tmp_path_factory):
+    """The demo project with each correction, to compare under Holm, Benjamini–Hochberg and none."""
+    import shutil
+
+    projects = {}
+    for correction in ("holm", "bh", "none"):
+        root = tmp_path_factory.mktemp(correction)
+        shutil.copytree(ROOT / "experiments", root / "experiments")
+        (root / "configs").mkdir()
+        config = (ROOT / "configs" / "cohortlab.yaml").read_text(encoding="utf-8")
+        assert "  correction: holm\n" in config
+        (root / "configs" / "cohortlab.yaml").write_text(config.replace("  correction: holm\n",
+                                                                          f"  correction: {correction}\n"))
+        projects[correction] = root
+    return projects
+
+
+@pytest.mark.parametrize("correction", ["holm", "bh", "none"])
+@pytest.mark.parametrize("ci, interval", [("bootstrap", "percentile"), ("bootstrap", "bca"), ("analytic", None)])
+def test_verdicts_agree_with_their_intervals_for_every_method_and_correction(corrected, correction, ci, interval):
+    checked = 0
+    for name in ("onboarding-v2", "orchestrated-journey"):
+        report = cohortlab.compare(corrected[correction] / "experiments" / f"{name}.yaml", replicates=200, ci=ci,
+                                   interval=interval, breakdown=["segment"])
+        assert report.settings.correction == correction
+        checked += _agree(report)
+    assert checked > 40
 
 
 def test_clear_verdicts_do_not_move_with_the_replicate_count(reports):

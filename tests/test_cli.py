@@ -129,8 +129,8 @@ def test_analytic_intervals_say_where_the_bootstrap_stands_in(tmp_path):
     code, text, err = cli("compare", str(ROOT / "experiments" / "onboarding-v2.yaml"), "--replicates", "200",
                           "--ci", "analytic", "--interval", "bca")
     assert code == 0, err
-    assert ("intervals at each comparison's Holm-adjusted level (95% family-wise over 7 comparisons) · analytic († "
-            "bootstrap BCa, 200 replicates, seed 7)") in " ".join(text.split())
+    assert ("intervals at the level each verdict is read at, Holm-adjusted (CI level; 95% family-wise over 7 "
+            "comparisons) · analytic († bootstrap BCa, 200 replicates, seed 7)") in " ".join(text.split())
     assert "LTV:CAC †" in text and "† no analytic form: the bootstrap's interval" in text
 
 

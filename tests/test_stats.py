@@ -161,14 +161,15 @@ def test_adjusted_level_is_the_level_of_the_adjusted_test():
     p_values = [0.001, 0.012, 0.04]
     adjusted = adjust_p_values(p_values, "holm")
     assert adjusted == pytest.approx([0.003, 0.024, 0.04])
-    levels = [adjusted_level(p, q, 0.95, 3) for p, q in zip(p_values, adjusted)]
+    levels = [adjusted_level(p, q, 0.95, 3, decided=True) for p, q in zip(p_values, adjusted)]
     assert levels == pytest.approx([1 - 0.05 / 3, 1 - 0.05 / 2, 1 - 0.05])
     p_values = [0.01, 0.04, 0.03]
-    levels = [adjusted_level(p, q, 0.95, 3) for p, q in zip(p_values, adjust_p_values(p_values, "holm"))]
+    levels = [adjusted_level(p, q, 0.95, 3, decided=q < 0.05)
+              for p, q in zip(p_values, adjust_p_values(p_values, "holm"))]
     assert levels == pytest.approx([1 - 0.05 / 3] * 3)
     assert all(p >= 1 - level for p, level in zip(p_values[1:], levels[1:]))  # their intervals contain 0
-    assert adjusted_level(0.02, 0.02, 0.95, 1) == pytest.approx(0.95)   # no correction: the confidence itself
-    assert adjusted_level(0.0, 0.0, 0.95, 4) == pytest.approx(1 - 0.05 / 4)  # p = 0: Bonferroni's level
+    assert adjusted_level(0.02, 0.02, 0.95, 1, decided=True) == pytest.approx(0.95)  # no correction: the confidence
+    assert adjusted_level(0.0, 0.0, 0.95, 4, decided=True) == pytest.approx(1 - 0.05 / 4)  # p = 0: Bonferroni's
 
 
 def test_holm_and_bh_by_hand():
@@ -260,3 +261,27 @@ def test_p_values_beyond_the_replicates_are_calibrated():
     assert 22 <= np.sum(p_values < 0.01) <= 60
     assert 1 <= np.sum(p_values < 0.002) <= 18
     assert 170 <= np.sum(p_values < 0.05) <= 230
+
+
+def test_ties_at_zero_across_the_median_give_p_one():
+    """120 replicates at exactly 0 and 80 above: the interval's lower end is 0 at every level, so no interval
+    excludes 0 and p = 1; likewise when every replicate is 0."""
+    replicates = np.r_[np.zeros(120), np.linspace(0.01, 1.0, 80)]
+    assert bootstrap_p_value(replicates) == 1.0
+    comparison = bootstrap_comparison(np.zeros(201), np.r_[0.3, replicates], 0.95)
+    assert comparison.intervals_at(0.2)[0][0] == 0.0
+    assert bootstrap_p_value(np.zeros(100)) == 1.0
+
+
+def test_the_verdicts_p_value_is_the_larger_of_the_delta_and_the_relative_delta():
+    """A treatment of 2 against a baseline near 1 that is often close to 0: the relative delta (÷ each replicate's
+    baseline) is far less certain than the delta, and the verdict waits for both."""
+    rng = np.random.default_rng(5)
+    baseline = np.r_[1.0, np.abs(rng.normal(1.0, 0.6, 400))]
+    treatment = np.r_[2.0, rng.normal(2.0, 0.3, 400)]
+    comparison = bootstrap_comparison(baseline, treatment, 0.95)
+    assert comparison.p_value_relative > comparison.p_value
+    assert comparison.p_verdict == comparison.p_value_relative
+    level = 1 - comparison.p_verdict
+    (low, _), (low_relative, _) = comparison.intervals_at(level)
+    assert low > 0 and low_relative == pytest.approx(0.0, abs=1e-9)

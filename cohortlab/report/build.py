@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cohortlab.codes import Status, WarningCode
+from cohortlab.codes import Status, Verdict, WarningCode
 from cohortlab.data.contract import CheckedData, check_contract
 from cohortlab.data.panel import Panel, build_panel
 from cohortlab.data.source import open_database, reserved_name, source_files
@@ -39,7 +39,7 @@ from cohortlab.spec.yamlio import LoadedYaml
 from cohortlab.stats.analytic import Estimate, linearized_estimate, normal_comparison
 from cohortlab.stats.bootstrap import contiguous, jackknife_counts, replicate_counts
 from cohortlab.stats.inference import (RESOLVING_REPLICATES, Comparison, adjust_p_values, adjusted_level,
-                                      bootstrap_comparison, verdict)
+                                      bootstrap_comparison, unresolved, verdict)
 from cohortlab.stats.power import minimum_detectable_effect
 
 # told each stage as it starts (done and total None), and the replicates as they are done (count, total)
@@ -292,14 +292,16 @@ def _estimate(metrics: list[Metric], descriptive: list[Metric], panel: Panel, ma
     end_pass()  # the details above may have filled the pass caches
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
     adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
-    tests = 1 if settings.correction == "none" else len(ok)
+    # the family: the comparisons with a p-value (an analytic one without spread has none)
+    tests = 1 if settings.correction == "none" else sum(math.isfinite(results[index].p_value) for index in ok)
     for index, p_adjusted in zip(ok, adjusted):
         result = results[index]
-        level = adjusted_level(result.p_value, p_adjusted, settings.confidence, tests)
+        found = verdict(p_adjusted, result.delta, result.direction, settings.confidence)
+        level = adjusted_level(result.p_value, p_adjusted, settings.confidence, tests,
+                               decided=found in (Verdict.BETTER, Verdict.WORSE))
         ci_adjusted, ci_relative_adjusted = comparisons[index].intervals_at(level)
         results[index] = replace(
-            result, p_adjusted=p_adjusted,
-            verdict=verdict(p_adjusted, result.delta, result.direction, settings.confidence),
+            result, p_adjusted=p_adjusted, verdict=found,
             confidence_adjusted=level, ci_adjusted=ci_adjusted, ci_relative_adjusted=ci_relative_adjusted,
             mde=minimum_detectable_effect(result.standard_error, settings.confidence, tests),
             mde_relative=minimum_detectable_effect(result.standard_error_relative, settings.confidence, tests))
@@ -314,24 +316,25 @@ def _comparisons(job: _Job) -> list[Comparison | None]:
 
 def _unresolved(results: list[MetricResult], comparisons: list[Comparison | None], settings: Settings
                 ) -> list[ReportWarning]:
-    """A warning when the verdict of a bootstrap comparison is decided beyond what its replicates resolve: 0
-    and the end of the interval at the adjusted level both lie where fewer than RESOLVING_REPLICATES replicates
-    are beyond them (in the distribution's extrapolated tail), with the replicate count that would resolve it."""
-    unresolved, needed = [], 0
+    """A warning when the verdict of a bootstrap comparison is decided beyond what its replicates resolve: fewer
+    than RESOLVING_REPLICATES replicates lie beyond 0 and beyond the end of the interval at its level (of the
+    delta or of the relative delta), so where 0 falls was read off the extrapolated tail; with the replicate
+    count that would put that many beyond the interval's end."""
+    found, needed = [], 0
     for result, comparison in zip(results, comparisons):
-        if result.status is not Status.OK or comparison is None or not comparison.replicates:
+        if result.status is not Status.OK or comparison is None:
             continue
-        level, resolved = 1 - result.confidence_adjusted, comparison.resolved_level
-        if result.p_value < resolved and level < resolved:
-            unresolved.append(result.label + (f" ({result.segment})" if result.segment else ""))
-            needed = max(needed, math.ceil(2 * RESOLVING_REPLICATES / level) - 1)
-    if not unresolved:
+        delta, relative = comparison.replicate_values
+        if (unresolved(delta, result.ci_adjusted, result.delta)
+                or unresolved(relative, result.ci_relative_adjusted, result.delta_relative)):
+            found.append(result.label + (f" ({result.segment})" if result.segment else ""))
+            needed = max(needed, math.ceil(2 * RESOLVING_REPLICATES / (1 - result.confidence_adjusted)) - 1)
+    if not found:
         return []
     return [ReportWarning(str(WarningCode.REPLICATES_TOO_FEW), (
-        f"{settings.replicates:,} bootstrap replicates do not resolve the adjusted level of "
-        f"{', '.join(unresolved)}: fewer than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of "
-        f"the interval, so the verdict rests on the normal tail the replicates are extended with; "
-        f"--replicates {needed} or more resolves it"))]
+        f"{settings.replicates:,} bootstrap replicates do not resolve the verdict of {', '.join(found)}: fewer "
+        f"than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of the interval, so the verdict "
+        f"rests on the normal tail the replicates are extended with; --replicates {needed} or more resolves it"))]
 
 
 def _prepare(job: _Job, context: MetricContext) -> None:
@@ -354,6 +357,10 @@ def _prepare(job: _Job, context: MetricContext) -> None:
             job.prepared[metric.key] = (metric, inputs)
 
 
+# a bootstrap comparison needs at least this many replicates where its delta is defined
+MIN_DEFINED_REPLICATES = 2 * RESOLVING_REPLICATES
+
+
 def _results(job: _Job, settings: Settings) -> tuple[list[MetricResult], list[list[ReportWarning]]]:
     """Each metric's result (p-values not yet adjusted, no verdicts), and the warnings each raises."""
     treated, weights = job.panel.treated, job.weights
@@ -373,6 +380,11 @@ def _results(job: _Job, settings: Settings) -> tuple[list[MetricResult], list[li
             results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
                 f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}")))
             continue
+        if method == "bootstrap" and comparison.replicates < MIN_DEFINED_REPLICATES:
+            results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
+                f"defined in only {comparison.replicates} of {comparison.replicates + comparison.undefined} "
+                f"bootstrap replicates ({metric.undefined_meaning}): too few for an interval")))
+            continue
         details = {side: metric.details(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
         found += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
         if comparison.undefined:
@@ -386,7 +398,7 @@ def _results(job: _Job, settings: Settings) -> tuple[list[MetricResult], list[li
         results.append(MetricResult(
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
-            ci_relative=comparison.ci_relative, p_value=comparison.p_value, method=method,
+            ci_relative=comparison.ci_relative, p_value=comparison.p_verdict, method=method,
             interval="normal" if method == "analytic" else settings.interval,
             standard_error=comparison.standard_error, standard_error_relative=comparison.standard_error_relative,
             n={side: int(rows.sum()) for side, rows in contributing.items()},

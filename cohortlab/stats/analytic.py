@@ -116,10 +116,8 @@ def normal_comparison(treatment: Estimate, baseline: Estimate, confidence: float
     with np.errstate(divide="ignore", invalid="ignore"):
         relative_spread = float(np.sqrt(treatment.variance / baseline.value**2
                                         + treatment.value**2 * baseline.variance / baseline.value**4))
-    if spread > 0:
-        p_value = float(2 * norm.sf(abs(delta) / spread))
-    else:
-        p_value = float("nan") if np.isnan(spread) or delta == 0 else 0.0
+    p_value, p_value_relative = (_normal_p_value(estimate, error)
+                                 for estimate, error in ((delta, spread), (delta_relative, relative_spread)))
 
     def intervals_at(level: float) -> tuple[tuple[float, float], tuple[float, float]]:
         z = norm.ppf(1 - (1 - level) / 2)
@@ -129,6 +127,15 @@ def normal_comparison(treatment: Estimate, baseline: Estimate, confidence: float
     ci, ci_relative = intervals_at(confidence)
     return Comparison(
         baseline=baseline.value, treatment=treatment.value, delta=delta, ci=ci, delta_relative=delta_relative,
-        ci_relative=ci_relative, p_value=p_value, replicates=0, undefined=0, standard_error=spread,
-        standard_error_relative=relative_spread, intervals_at=intervals_at,
+        ci_relative=ci_relative, p_value=p_value, p_value_relative=p_value_relative, replicates=0, undefined=0,
+        standard_error=spread, standard_error_relative=relative_spread, intervals_at=intervals_at,
     )
+
+
+def _normal_p_value(estimate: float, standard_error: float) -> float:
+    """2Φ(−|estimate|/SE); 0 for a nonzero estimate without spread, NaN when nothing is known."""
+    from scipy.stats import norm
+
+    if standard_error > 0:
+        return float(2 * norm.sf(abs(estimate) / standard_error))
+    return float("nan") if not np.isfinite(standard_error) or not np.isfinite(estimate) or estimate == 0 else 0.0

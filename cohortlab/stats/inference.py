@@ -35,7 +35,7 @@ Interval = tuple[float, float]
 # intervals at a confidence level: (delta's, relative delta's)
 IntervalsAt = Callable[[float], tuple[Interval, Interval]]
 NO_INTERVAL: Interval = (math.nan, math.nan)
-# a level is resolved by the replicates when at least this many lie beyond each end of its interval
+# a verdict is resolved by the replicates when at least this many lie beyond 0 or beyond its interval's end
 RESOLVING_REPLICATES = 5
 
 
@@ -49,19 +49,38 @@ class Comparison:
     ci: Interval
     delta_relative: float
     ci_relative: Interval
-    p_value: float
+    p_value: float           # of "delta = 0", from the delta's intervals
     replicates: int          # replicates where the delta was defined
     undefined: int           # replicates where it was not (e.g. an empty denominator)
     standard_error: float = float("nan")            # of the delta
     standard_error_relative: float = float("nan")   # of the relative delta
+    p_value_relative: float = float("nan")          # of "relative delta = 0", from the relative delta's intervals
     # the intervals at another confidence level (the adjusted level of the verdict), by the same method
     intervals_at: IntervalsAt | None = field(default=None, compare=False, repr=False)
+    # the bootstrap's sorted replicates of the delta and the relative delta (None for a normal-theory comparison)
+    replicate_values: tuple[np.ndarray | None, np.ndarray | None] = field(default=(None, None), compare=False,
+                                                                          repr=False)
 
     @property
-    def resolved_level(self) -> float:
-        """The smallest two-sided level 1 − confidence whose interval the replicates resolve (at least
-        RESOLVING_REPLICATES beyond each end); 0 for a normal-theory comparison, which has no replicates."""
-        return 2 * RESOLVING_REPLICATES / (self.replicates + 1) if self.replicates else 0.0
+    def p_verdict(self) -> float:
+        """The p-value a verdict uses: the larger of the delta's and the relative delta's, so that at any level
+        both intervals exclude 0 exactly when it is below 1 − level (the relative delta, divided by each
+        replicate's own baseline, can be less certain than the delta)."""
+        present = [p for p in (self.p_value, self.p_value_relative) if math.isfinite(p)]
+        return max(present) if present else math.nan
+
+
+def unresolved(replicates: np.ndarray | None, interval: Interval, point: float) -> bool:
+    """Whether fewer than RESOLVING_REPLICATES replicates lie beyond 0 and beyond the end of ``interval`` on 0's
+    side of the estimate ``point``: then where 0 falls against the interval is read off the distribution's
+    extrapolated tail, not off replicates."""
+    if replicates is None or not math.isfinite(point) or point == 0:
+        return False
+    if point > 0:
+        beyond_zero, beyond_end = np.sum(replicates <= 0), np.sum(replicates < interval[0])
+    else:
+        beyond_zero, beyond_end = np.sum(replicates >= 0), np.sum(replicates > interval[1])
+    return bool(beyond_zero < RESOLVING_REPLICATES and beyond_end < RESOLVING_REPLICATES)
 
 
 def relative(delta: np.ndarray | float, baseline: np.ndarray | float) -> np.ndarray:
@@ -74,10 +93,12 @@ class ReplicateDistribution:
     """Bootstrap replicates of a statistic as a continuous distribution over levels in (0, 1).
 
     The i-th smallest of B replicates sits at level i/(B + 1); between two replicates the level is
-    interpolated; below the smallest (above the largest) the distribution continues as a normal tail. Beyond
-    the replicates nothing shows the tail's shape, so its scale is the larger of the replicates' standard
-    deviation and that side's own spread (the distance between the median and the 15.9% or 84.1% quantile):
-    a heavy side keeps its width, and a p-value read from the tail errs large rather than small.
+    interpolated; below the smallest (above the largest) the distribution continues as a normal tail, with
+    the larger of the replicates' standard deviation and that side's own spread (the distance between the median
+    and the 15.9% or 84.1% quantile) as its scale, so a side heavier than the whole keeps its width. Beyond the
+    replicates nothing shows the tail's shape: for a statistic with normal tails p-values read there are
+    calibrated (benchmarks/p_value_calibration.py); heavier tails make them too small, which is why the report
+    warns (W305) wherever a verdict is decided there.
     """
 
     values: np.ndarray       # sorted
@@ -145,20 +166,24 @@ def bootstrap_p_value(replicates: np.ndarray, point: float = 0.0, acceleration: 
 
 
 def _p_value(distribution: ReplicateDistribution, point: float, acceleration: float | None) -> float:
+    """The smallest α whose interval excludes 0. Its lower end is above 0 once its level passes the highest
+    level at which 0 sits, its upper end below 0 once its level is under the lowest (replicates tied at 0 span
+    both); BCa maps each of those levels back to the tail probability that puts the interval's end there."""
+    lowest, highest = distribution.level(0.0)
+    return float(min(1.0, 2.0 * min(_tail(distribution, point, acceleration, highest),
+                                    1 - _tail(distribution, point, acceleration, lowest))))
+
+
+def _tail(distribution: ReplicateDistribution, point: float, acceleration: float | None, level: float) -> float:
+    """The tail probability whose interval end sits at ``level``: the level itself for the percentile interval;
+    for BCa, Φ(z) with Φ⁻¹(level) = z₀ + (z₀ + z)/(1 − a(z₀ + z))."""
+    if acceleration is None or not 0 < level < 1:
+        return level
     from scipy.stats import norm
 
-    tails = []
-    for level in distribution.level(0.0):
-        if acceleration is None:
-            tails.append(min(level, 1 - level))
-            continue
-        if not 0 < level < 1:
-            tails.append(0.0)
-            continue
-        z0 = _bias_correction(distribution.values, point)
-        shifted = norm.ppf(level) - z0
-        tails.append(float(norm.cdf(-abs(shifted / (1 + acceleration * shifted) - z0))))
-    return float(min(1.0, 2.0 * max(tails)))
+    z0 = _bias_correction(distribution.values, point)
+    shifted = norm.ppf(level) - z0
+    return float(norm.cdf(shifted / (1 + acceleration * shifted) - z0))
 
 
 def bootstrap_comparison(baseline: np.ndarray, treatment: np.ndarray, confidence: float,
@@ -192,9 +217,13 @@ def bootstrap_comparison(baseline: np.ndarray, treatment: np.ndarray, confidence
         baseline=float(baseline[0]), treatment=float(treatment[0]), delta=point, ci=ci,
         delta_relative=point_relative, ci_relative=ci_relative,
         p_value=math.nan if distribution is None else _p_value(distribution, point, acceleration),
+        p_value_relative=(math.nan if distribution_relative is None else
+                          _p_value(distribution_relative, point_relative, acceleration_relative)),
         replicates=int(defined.sum()), undefined=int((~defined).sum()),
         standard_error=_spread(distribution), standard_error_relative=_spread(distribution_relative),
         intervals_at=intervals_at,
+        replicate_values=tuple(None if found is None else found.values
+                               for found in (distribution, distribution_relative)),
     )
 
 
@@ -257,20 +286,19 @@ def adjust_p_values(p_values: list[float], correction: str) -> list[float]:
     return adjusted.tolist()
 
 
-def adjusted_level(p_value: float, p_adjusted: float, confidence: float, tests: int) -> float:
-    """The confidence level of the interval a verdict is read from, α = 1 − confidence, m = ``tests``.
+def adjusted_level(p_value: float, p_adjusted: float, confidence: float, tests: int, decided: bool) -> float:
+    """The confidence level of the intervals a verdict is read from, α = 1 − confidence, m = ``tests``.
 
-    A comparison the adjusted test rejects (p_adjusted < α) gets 1 − α·p/p_adjusted: its raw p-value is below
-    α·p/p_adjusted exactly when its adjusted one is below α, so this interval excludes 0 (with Holm, it is the
-    level of the comparison's step, 1 − α/(m − k + 1) for the k-th smallest p-value). Every other comparison
-    gets the family's strictest level, 1 − α/m, which contains 0 whenever the adjustment keeps p_adjusted ≤ m·p
-    (Bonferroni, Holm and Benjamini–Hochberg all do), so it too agrees with its verdict, and all the
-    inconclusive intervals of a report share one level. Without a correction (m = 1) both are the confidence.
-    A p-value of 0 is decided at 1 − α/m."""
+    A ``decided`` comparison (better or worse: the adjusted test rejects, p_adjusted < α) gets
+    1 − α·p/p_adjusted: its raw p-value is below α·p/p_adjusted exactly when its adjusted one is below α, so its
+    intervals exclude 0 (with Holm, this is the level of the comparison's step, 1 − α/(m − k + 1) for the k-th
+    smallest p-value). Every other comparison gets the family's strictest level, 1 − α/m, at which an interval
+    contains 0 whenever the adjustment keeps p_adjusted ≤ m·p (Bonferroni, Holm and Benjamini–Hochberg all do);
+    all the inconclusive intervals of a report share it. Without a correction (m = 1) both are the confidence."""
     alpha = 1 - confidence
     if not (math.isfinite(p_value) and math.isfinite(p_adjusted)):
         return math.nan
-    if p_adjusted < alpha and p_adjusted > 0:
+    if decided and p_adjusted > 0:
         return 1 - alpha * min(1.0, p_value / p_adjusted)
     return 1 - alpha / max(tests, 1)
 

@@ -225,8 +225,8 @@ def intervals_phrase(report: Report) -> str:
         return f"{fmt.level(settings.confidence)} intervals"
     name = {"holm": "Holm", "bh": "Benjamini–Hochberg"}[settings.correction]
     rate = "family-wise" if settings.correction == "holm" else "false discovery rate"
-    return (f"intervals at each comparison's {name}-adjusted level ({fmt.level(settings.confidence)} {rate} over "
-            f"{family} comparisons)")
+    return (f"intervals at the level each verdict is read at, {name}-adjusted (CI level; "
+            f"{fmt.level(settings.confidence)} {rate} over {family} comparisons)")
 
 
 def _fallbacks(report: Report) -> bool:
