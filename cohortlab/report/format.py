@@ -62,15 +62,12 @@ def number(amount: float, digits: int = 0) -> str:
     return f"{amount:,.{digits}f}"
 
 
-def level(confidence: float) -> str:
-    """A confidence level as a percentage to a tenth: 95%, 99.3%."""
-    if confidence is None or not math.isfinite(confidence):
-        return "–"
-    return f"{confidence * 100:.1f}".removesuffix(".0") + "%"
-
-
 def share(amount: float) -> str:
-    """A declared relative effect: 10%, 12.5%."""
+    """A share as a percentage to a tenth, without a trailing .0: a declared effect (10%, 12.5%), a confidence
+    level (95%, 99.3%)."""
     if amount is None or not math.isfinite(amount):
         return "–"
     return f"{amount * 100:.1f}".removesuffix(".0") + "%"
+
+
+level = share  # a confidence level reads as any share
