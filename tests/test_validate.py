@@ -12,8 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cohortlab.cli.app import app
-from cohortlab.codes import Check, Severity, Status
-from cohortlab.report.model import MetricResult
+from cohortlab.codes import Check, Severity
 from cohortlab.validate.run import validate
 from cohortlab.validate.schema import dumps, file_name, header, json_schemas
 
