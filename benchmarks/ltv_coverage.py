@@ -49,7 +49,7 @@ from cohortlab.data.demo_truth import payback_of
 from cohortlab.data.panel import CostSource, Panel, last_complete_month
 from cohortlab.metrics.acquisition import CAC
 from cohortlab.metrics.base import Metric, MetricContext, Unavailable
-from cohortlab.metrics.estimation import estimate_replicates
+from cohortlab.engine.replicates import estimate_replicates
 from cohortlab.metrics.ltv import LTV
 from cohortlab.metrics.nrr import GRR, NRR
 from cohortlab.metrics.payback import LTVCAC, Payback

@@ -70,8 +70,9 @@ def stages(project: Path) -> list[dict]:
     from cohortlab.data.source import open_database
     from cohortlab.metrics.base import Metric, MetricContext
     from cohortlab.metrics.registry import resolve_all
-    from cohortlab.report.build import estimate_metrics, match_panel, segments
-    from cohortlab.report.model import Settings
+    from cohortlab.engine import estimate_metrics
+    from cohortlab.engine.matching import match_panel, segments
+    from cohortlab.engine.records import Settings
     from cohortlab.spec.cohorts import cohort_filters
     from cohortlab.spec.load import load_config, load_experiment
 

@@ -14,7 +14,7 @@ from cohortlab.data.panel import build_panel
 from cohortlab.data.source import open_database
 from cohortlab.metrics.base import MetricContext, Unavailable
 from cohortlab.metrics.registry import resolve_all
-from cohortlab.report.build import match_panel
+from cohortlab.engine.matching import match_panel
 from cohortlab.spec.cohorts import cohort_filters
 from cohortlab.spec.load import load_config, load_experiment
 from cohortlab.stats.analytic import (Estimate, km_influence, normal_comparison, ratio_estimate,

@@ -70,7 +70,7 @@ def test_a_segment_of_a_matched_column_shares_the_experiments_replicates(config)
     from cohortlab.data.contract import check_contract
     from cohortlab.data.panel import build_panel
     from cohortlab.data.source import open_database
-    from cohortlab.report.build import match_panel, segments
+    from cohortlab.engine.matching import match_panel, segments
     from cohortlab.spec.cohorts import cohort_filters
     from cohortlab.stats.bootstrap import replicate_counts
 

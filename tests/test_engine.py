@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -23,3 +24,74 @@ def test_the_demo_reports_are_byte_identical_to_the_recorded_ones(name, ci, tmp_
                     "--ci", ci, "--breakdown", "segment", "--output", str(output)],
                    cwd=REPO, check=True, capture_output=True)
     assert output.read_bytes() == (GOLDEN / f"{name}.{ci}.json").read_bytes()
+
+
+RUNS = [  # (experiment, overrides): both demos, every interval method, a breakdown sharing the replicates
+    ("onboarding-v2", dict(replicates=300, seed=1, breakdown=["segment"])),
+    ("orchestrated-journey", dict(replicates=300, seed=2)),
+    ("onboarding-v2", dict(replicates=200, seed=3, interval="bca")),
+    ("orchestrated-journey", dict(replicates=200, seed=4, ci="analytic", breakdown=["segment"])),
+]
+
+
+def _json(name: str, overrides: dict) -> str:
+    from io import StringIO
+
+    from cohortlab.report.build import compare
+    from cohortlab.report.render.json import render_json
+
+    buffer = StringIO()
+    render_json(compare(REPO / "experiments" / f"{name}.yaml", **overrides), buffer)
+    return buffer.getvalue()
+
+
+def test_comparisons_run_concurrently_in_threads_equal_those_run_one_after_the_other():
+    """Nothing of one comparison's pass is kept where another's can reach it: four comparisons on two
+    threads give the reports they give one at a time, byte for byte."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = [_json(name, overrides) for name, overrides in RUNS]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(lambda run: _json(*run), RUNS * 2))
+    assert together == alone * 2
+    assert len(set(alone)) == len(RUNS)  # four different reports, so a mix-up would show
+
+
+MUTABLE = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+
+
+@pytest.mark.parametrize("package", ["engine", "metrics", "match", "stats"])
+def test_no_module_level_mutable_state(package):
+    """The engine and what it runs keep no state between comparisons: no module-level dict, list or set, no
+    instance made at import (a cache, a registry object), no ``global``. Constant tables are tuples, or
+    dicts named in capitals that nothing writes to (a registry of classes)."""
+    for path in sorted((REPO / "cohortlab" / package).rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        assert not [node for node in ast.walk(tree) if isinstance(node, ast.Global)], path
+        for node in tree.body:
+            if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [target.id for target in targets if isinstance(target, ast.Name)]
+            constant = all(name.isupper() or name == "__all__" for name in names)
+            if isinstance(node.value, MUTABLE):
+                assert constant, f"{path.name}: module-level {names} is mutable state"
+                _never_written(tree, names, path)
+            elif isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name) \
+                    and node.value.func.id[:1].isupper() and node.value.func.id not in ("TypeVar", "Literal"):
+                raise AssertionError(f"{path.name}: module-level {names} = {node.value.func.id}(…), an instance "
+                                     "made at import")
+
+
+def _never_written(tree: ast.Module, names: list[str], path: Path) -> None:
+    """No ``NAME[...] = …``, ``NAME.update/append/…(…)`` or ``del NAME[...]`` anywhere in the module."""
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else \
+            [node.target] if isinstance(node, ast.AugAssign) else []
+        for target in targets:
+            assert not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                        and target.value.id in names), f"{path.name}: {names} written to"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+            assert node.func.attr in ("get", "items", "keys", "values", "index", "count"), \
+                f"{path.name}: {names}.{node.func.attr}(…) changes it"

@@ -34,7 +34,7 @@ DRIVER = textwrap.dedent('''
         sys.meta_path.insert(0, Finder())
     elif moment == "checking":  # while the data is checked against the contract
         import cohortlab.data.contract as contract
-        import cohortlab.report.build as build
+        import cohortlab.engine.selection as build
         original = contract.check_contract
         def checking(*args, **kwargs):
             interrupt()
@@ -42,7 +42,7 @@ DRIVER = textwrap.dedent('''
         build.check_contract = checking
     elif moment == "query":  # while DuckDB runs a long query
         import cohortlab.data.contract as contract
-        import cohortlab.report.build as build
+        import cohortlab.engine.selection as build
         original = contract.check_contract
         def querying(db, *args, **kwargs):
             threading.Timer(0.3, interrupt).start()
@@ -50,7 +50,7 @@ DRIVER = textwrap.dedent('''
             return original(db, *args, **kwargs)
         build.check_contract = querying
     elif moment == "bootstrap":  # while the bootstrap replicates run
-        import cohortlab.report.build as build
+        import cohortlab.engine.estimates as build
         original = build.estimate_replicates
         def replicating(*args, **kwargs):
             threading.Timer(0.3, interrupt).start()

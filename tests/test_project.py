@@ -12,18 +12,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cohortlab"
 
-# a layer may import itself and anything to its right (STYLE.md: imports point downward only)
-LAYERS = ["cli", "validate", "report", "metrics", "match", "stats", "data", "spec"]
-ALLOWED = {
-    "cli": {"cli", "validate", "report", "metrics", "match", "stats", "data", "spec"},
-    "validate": {"validate", "report", "metrics", "match", "stats", "data", "spec"},
-    "report": {"report", "metrics", "match", "stats", "data", "spec"},
-    "metrics": {"metrics", "stats", "data", "spec"},
-    "match": {"match", "stats", "data", "spec"},
-    "stats": {"stats"},
-    "data": {"data", "spec"},
-    "spec": {"spec"},
-}
+# a layer may import itself and anything below it, never a layer beside or above it (STYLE.md: imports point
+# downward only): cli → validate / report → engine → metrics / match → data / stats → spec / codes
+LAYERS = [("cli",), ("validate", "report"), ("engine",), ("metrics", "match"), ("data", "stats"), ("spec",)]
+ALLOWED = {layer: {layer, *(name for lower in LAYERS[level + 1:] for name in lower)}
+           for level, siblings in enumerate(LAYERS) for layer in siblings}
 SHARED = {"errors", "codes", "outputs"}  # leaf modules every layer may use
 
 

@@ -11,7 +11,8 @@ from cohortlab.cli.app import app
 from cohortlab.data.contract import check_contract
 from cohortlab.data.panel import build_panel
 from cohortlab.data.source import open_database
-from cohortlab.report.build import compare, match_panel, row_order
+from cohortlab.engine.matching import match_panel, row_order
+from cohortlab.report.build import compare
 from cohortlab.spec.cohorts import cohort_filters
 from cohortlab.spec.load import load_config, load_experiment
 from studies import load_study

@@ -72,7 +72,8 @@ def test_docs_lists_the_topics_and_prints_a_page():
     assert code == 0
     assert [line.split()[0] for line in out.splitlines()[:len(topics)]] == topics
     assert out.endswith("\n\nShow one with: cohortlab docs TOPIC\n")
-    assert "  data         Data\n" in out and "  ci           Checking experiments in CI: `cohortlab validate`\n" in out
+    assert "  data          Data\n" in out
+    assert "  ci            Checking experiments in CI: `cohortlab validate`\n" in out
     # piped: the page's Markdown as it is; written as a file name too
     for topic in ("data", "data.md", "docs/data.md"):
         code, out, _ = cli("docs", topic)
@@ -89,8 +90,8 @@ def test_docs_on_a_terminal_is_formatted():
 def test_an_unknown_topic_lists_the_topics():
     code, out, err = cli("docs", "dta")
     assert (code, out) == (2, "")
-    assert err == ("error: no documentation page 'dta'\n  hint: the topics are: ci, data, demo, experiments, "
-                   "inference, matching, metrics, python, validation\n")
+    assert err == ("error: no documentation page 'dta'\n  hint: the topics are: architecture, ci, data, demo, "
+                   "experiments, inference, matching, metrics, python, validation\n")
 
 
 def test_every_docs_topic_and_page_mentioned_exists():

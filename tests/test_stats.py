@@ -65,7 +65,7 @@ def test_batched_sums_equal_one_product_per_metric():
     replicates equal its own products (to rounding), equal vectors of two metrics included."""
     from cohortlab.metrics.acquisition import CAC
     from cohortlab.metrics.base import Inputs
-    from cohortlab.metrics.estimation import estimate_replicates
+    from cohortlab.engine.replicates import estimate_replicates
     from cohortlab.metrics.funnel import Conversion, StepParams
 
     rng = np.random.default_rng(8)

@@ -67,16 +67,6 @@ class Panel:
     # why data a metric may need is missing ("won", "stages", "revenue", "milestones" → reason); see Metric.needs
     unreadable: dict[str, str] = field(default_factory=dict)
     revenue_rows: np.ndarray | None = None  # bool: the account has a revenue row in its observed months
-    # per-panel memo of derived per-account inputs that several metrics share (see Panel.derived)
-    memo: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def derived(self, key: tuple, compute):
-        """``compute()``, once per panel and key: inputs derived from the panel that several metrics share
-        (modeled LTV, LTV:CAC and payback read the same value-curve arrays)."""
-        if key not in self.memo:
-            self.memo[key] = compute()
-        return self.memo[key]
-
     def missing(self, needs: tuple[str, ...]) -> str | None:
         """Why data a metric needs (see :meth:`cohortlab.metrics.base.Metric.needs`) is missing, or None: a
         table absent, empty or wholly set aside, or, for revenue, a cohort none of whose observed customers
@@ -86,7 +76,7 @@ class Panel:
             if need in self.unreadable:
                 return self.unreadable[need]
         if "revenue" in needs:
-            for name, count in self.derived(("customers without revenue",), self._customers_without_revenue):
+            for name, count in self._customers_without_revenue():
                 return f"none of the {count:,} observed {name} customers has a revenue row in the data"
         return None
 
@@ -121,7 +111,6 @@ class Panel:
             milestones={name: dates[rows] for name, dates in self.milestones.items()},
             revenue=self.revenue[rows], margin=self.margin[rows], observed_months=self.observed_months[rows],
             revenue_rows=None if self.revenue_rows is None else self.revenue_rows[rows],
-            memo={},
         )
 
     def stage_index(self, stage: str) -> int:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Journey
 from cohortlab.spec.problems import Problem, did_you_mean
 from cohortlab.stats.analytic import ratio_influence
@@ -87,6 +87,7 @@ class _CostPerAccount(Metric):
     unit = "currency"
     Params = CostParams
     reads = ("won",)
+    summed = ("cost", "reached")
     reached_column: ClassVar[str] = "reached"  # the name of the per-account flag in notebooks' account frame
 
     def reached(self, panel: Panel, context: MetricContext) -> np.ndarray:
@@ -98,7 +99,7 @@ class _CostPerAccount(Metric):
     def paid_suffix(self) -> str:
         return " (paid)" if self.params.spend == "paid" else ""
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         cost = acquisition_cost(panel, context, self.params.spend)
         if isinstance(cost, Unavailable):
             return cost
@@ -118,8 +119,8 @@ class _CostPerAccount(Metric):
             return Unavailable(NO_PAID_COST)
         return None
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weighted_sum(weights, inputs.arrays["cost"]), weighted_sum(weights, inputs.arrays["reached"]))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return ratio(block.sums["cost"], block.sums["reached"])
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["cost"], inputs.arrays["reached"], weights)

@@ -11,7 +11,7 @@ with an analytic form also give each account's influence on the point estimate
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -87,6 +87,10 @@ class Metric:
     # what its n counts: the accounts it is estimated on ("customers" for the metrics of won accounts)
     counted: ClassVar[str] = "accounts"
 
+    # the per-account float vectors (names in its inputs' arrays) whose weighted sums its estimate is made of:
+    # the engine computes them for every metric on a block of weights at once and hands them to evaluate
+    summed: ClassVar[tuple[str, ...]] = ()
+
     # the data its estimate is made of (see :meth:`needs`): "won" (each account's won date: the stages table,
     # or revenue without one), "stages", "revenue", "milestones"
     reads: ClassVar[tuple[str, ...]] = ()
@@ -126,7 +130,9 @@ class Metric:
         from nothing. Cost is checked by the cost metrics themselves (its source decides)."""
         return self.reads
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
+        """The per-account inputs on ``panel``; ``shared`` is the analysis's workspace for inputs several metrics
+        derive alike (modeled LTV, LTV:CAC and payback read the same value-curve arrays)."""
         raise NotImplementedError
 
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
@@ -135,6 +141,10 @@ class Metric:
 
     def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         """The metric for each row of ``weights`` (replicates × accounts); NaN where undefined."""
+        return self.evaluate(inputs, Block.of(self, inputs, weights))
+
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        """:meth:`estimate` on a block of weights, with the sums of :attr:`summed` computed by the engine."""
         raise NotImplementedError
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray] | None:
@@ -169,57 +179,34 @@ def ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator != 0, numerator / np.where(denominator != 0, denominator, 1.0), np.nan)
 
 
-class _Batched:
-    """Weighted sums of per-account vectors computed together for one bootstrap chunk (see
-    :func:`cohortlab.metrics.estimation.estimate_replicates`): one matrix product per block of weights reads
-    the block once, where a product per vector and metric would read it again each time."""
+class Memo:
+    """Values computed once per key while the engine keeps the memo: a workspace it hands metrics explicitly
+    (for one analysis's preparation, or one block of a bootstrap pass), never state of its own."""
 
     def __init__(self):
-        self.sums: dict[int, tuple[dict[int, int], np.ndarray]] = {}  # id(block) → (id(vector) → column, sums)
+        self._values: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        if key not in self._values:
+            self._values[key] = compute()
+        return self._values[key]
 
 
-BATCHED = _Batched()
+@dataclass(frozen=True)
+class Block:
+    """One block of weights as a metric's estimate sees it: ``weights`` (rows: the point estimate or bootstrap
+    replicates; columns: one cohort's accounts) and the weighted sums of the per-account vectors the metric
+    declares (:attr:`Metric.summed`), which the engine computes for every metric on the block in one matrix
+    product; and two workspaces the engine hands every metric on the block: ``shared`` for what they compute
+    alike on these weights (kept for one chunk of replicates), ``cohort`` for what they derive alike from the
+    cohort's inputs whatever the weights (kept for the pass)."""
 
+    weights: np.ndarray
+    sums: dict[str, np.ndarray]
+    shared: Memo = field(default_factory=Memo)
+    cohort: Memo = field(default_factory=Memo)
 
-def weighted_sum(weights: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``weights @ values``, from the chunk's batched sums when ``weights`` is a chunk block and ``values`` one
-    of its vectors."""
-    found = BATCHED.sums.get(id(weights))
-    if found is not None and values.ndim == 1:
-        column = found[0].get(id(values))
-        if column is not None:
-            return found[1][:, column]
-    return weights @ values
-
-
-_PASS_CACHES: list[PassCache] = []
-
-
-class PassCache:
-    """The last few results of a computation during a bootstrap pass, found again by the identity of the
-    arrays they came from (an entry holds them, so their ids cannot be reused while it lives).
-
-    Every pass cache, like the batched sums, is emptied by :func:`end_pass`: when a pass over the replicates
-    ends and when a comparison's results are built, so nothing outlives its arrays' run. Like the batched
-    sums, they assume one comparison at a time in a process.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self.entries: list[tuple[tuple, tuple, Any]] = []
-        _PASS_CACHES.append(self)
-
-    def get(self, key: tuple, objects: tuple, compute: Callable[[], Any]) -> Any:
-        for entry_key, entry_objects, value in self.entries:
-            if entry_key == key and all(a is b for a, b in zip(entry_objects, objects)):
-                return value
-        value = compute()
-        self.entries = [(key, objects, value), *self.entries[:self.size - 1]]
-        return value
-
-
-def end_pass() -> None:
-    """Empty the batched sums and every pass cache."""
-    BATCHED.sums = {}
-    for cache in _PASS_CACHES:
-        cache.entries = []
+    @classmethod
+    def of(cls, metric: Metric, inputs: Inputs, weights: np.ndarray) -> Block:
+        """A block on its own, outside a bootstrap pass: each declared sum one product."""
+        return cls(weights, {name: weights @ inputs.arrays[name] for name in metric.summed})

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cohortlab.codes import Check
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import stage_label, unknown_stage
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.spec.problems import Problem
 from cohortlab.stats.analytic import ratio_influence
@@ -78,13 +78,14 @@ class Conversion(_Step):
     direction = "increase"
     unit = "percent"
     summary = "Share of accounts reaching a stage that reach a later one within a window"
+    summed = ("to", "from")
     undefined_meaning = "no matched account has had the whole window since reaching the first stage"
 
     @property
     def label(self) -> str:
         return f"Conversion {stage_label(self.params.from_)} → {stage_label(self.params.to)} ({self.params.days}d)"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         took, follow_up = self.step(panel)
         elapsed = follow_up >= self.params.days
         converted = elapsed & (took >= 0)
@@ -98,8 +99,8 @@ class Conversion(_Step):
                                    "days before as_of")
         return None
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weighted_sum(weights, inputs.arrays["to"]), weighted_sum(weights, inputs.arrays["from"]))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return ratio(block.sums["to"], block.sums["from"])
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["to"], inputs.arrays["from"], weights)
@@ -124,7 +125,7 @@ class Velocity(_Step):
     def label(self) -> str:
         return f"Days {stage_label(self.params.from_)} → {stage_label(self.params.to)}"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         took, follow_up = self.step(panel)
         started = follow_up >= 0
         event = took >= 0
@@ -146,8 +147,8 @@ class Velocity(_Step):
         # a NaN tail follows the last time anyone is at risk: the running minimum carries the last value on
         return np.nan_to_num(np.fmin.accumulate(survival, axis=1), nan=1.0)
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        survival = self.curve(inputs, weights)
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        survival = self.curve(inputs, block.weights)
         # every time is within the window, so S after the last time is S at the window's end
         converting = 1.0 - (survival[:, -1] if survival.shape[1] else np.ones(len(survival)))
         median = median_time(inputs.extra["times"], survival, 1.0 - converting / 2)

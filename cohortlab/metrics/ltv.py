@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, PassCache, Unavailable, ratio
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
@@ -53,12 +53,13 @@ def earned_inputs(panel: Panel, months: int) -> dict[str, np.ndarray]:
     return {**arrays, "margin": months_matrix(panel.margin, months) * observed, "observed": observed.astype(float)}
 
 
-def modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
+def modeled_inputs(panel: Panel, context: MetricContext, horizon: int, shared: Memo | None = None) -> Inputs:
     """Per-account inputs of the value curve modeled to ``horizon`` months, shared by modeled LTV, payback and
-    LTV:CAC (computed once per panel, context and horizon)."""
-    # the context is part of the value, so its id stays unique while the entry lives
-    return panel.derived(("modeled_inputs", id(context), horizon),
-                         lambda: (context, _modeled_inputs(panel, context, horizon)))[1]
+    LTV:CAC: computed once per horizon in the analysis's ``shared`` workspace (which is for one panel and
+    context)."""
+    if shared is None:
+        return _modeled_inputs(panel, context, horizon)
+    return shared.get(("modeled inputs", horizon), lambda: _modeled_inputs(panel, context, horizon))
 
 
 def _modeled_inputs(panel: Panel, context: MetricContext, horizon: int) -> Inputs:
@@ -112,10 +113,6 @@ def fit_renewals(inputs: Inputs, weights: np.ndarray) -> SBGFits:
     return fit_sbg_counts(churned, survived)
 
 
-CURVE_ARRAYS = ("customer", "observed_months", "margin_months", "revenue_months", "churn_period", "renewals",
-                "first_margin", "last_paid")
-
-
 def customer_values(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The customers' rows, their observed indicators over the observed tenure L (customers × L), and ``value``
     over the same months: margin, revenue, or kept_margin (the month-0 margin in every month the customer
@@ -134,30 +131,29 @@ def customer_values(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray,
     return rows, observed, values
 
 
-# Modeled LTV, LTV:CAC and payback evaluate the same curve on the same weights (a bootstrap chunk's block of a
-# cohort, with the same input arrays): the renewal model is fitted once for the three, and each cohort's
-# customers' values are built once per pass (an entry per cohort of the experiment and of each segment)
-_CURVES = PassCache(8)
-_CUSTOMERS = PassCache(32)
+def block_curve(inputs: Inputs, block: Block) -> Curve:
+    """The margin curve on a block of weights. Modeled LTV, LTV:CAC and payback evaluate the same curve on the
+    same weights (a bootstrap chunk's block of a cohort): it is computed once for the three in the block's
+    shared workspace (the renewal model fitted once), and the cohort's customers' values once per pass."""
+    extra = inputs.extra
+    model = (extra["horizon"], extra["period"], extra["periods"], extra["expansion"], extra["min_cohort"])
+    customers = block.cohort.get(("customer margins", *model), lambda: customer_values(inputs, "margin"))
+    return block.shared.get(("value curve", *model),
+                            lambda: _value_curve(inputs, block.weights, True, None, customers))
 
 
 def value_curve(inputs: Inputs, weights: np.ndarray, value: str = "margin", expansion: bool = True,
                 fits: SBGFits | None = None) -> Curve:
     """The per-customer curve of ``value`` (margin, revenue or kept_margin) to the horizon, for each row of
     ``weights``; ``expansion`` False leaves out the configured expansion rate."""
-    if fits is not None:
-        return _value_curve(inputs, weights, value, expansion, fits)
-    arrays, extra = inputs.arrays, inputs.extra
-    objects = (weights, *(arrays[name] for name in CURVE_ARRAYS))
-    key = (value, expansion, extra["horizon"], extra["period"], extra["periods"], extra["expansion"],
-           extra["min_cohort"])
-    return _CURVES.get(key, objects, lambda: _value_curve(inputs, weights, value, expansion, None))
+    return _value_curve(inputs, weights, expansion, fits, customer_values(inputs, value))
 
 
-def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: bool, fits: SBGFits | None) -> Curve:
+def _value_curve(inputs: Inputs, weights: np.ndarray, expansion: bool, fits: SBGFits | None,
+                 customers: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Curve:
     extra = inputs.extra
     horizon, period = extra["horizon"], extra["period"]
-    rows, observed_rows, value_rows = _customer_rows(inputs, value)
+    rows, observed_rows, value_rows = customers
     limit = min(observed_rows.shape[1], horizon)
     # only customers have observed months: the products run over their columns of the weights alone
     customers = weights.T[rows].T
@@ -171,15 +167,6 @@ def _value_curve(inputs: Inputs, weights: np.ndarray, value: str, expansion: boo
     kept = survival[:, future // period] / survival[:, [(limit - 1) // period]]
     growth = (1.0 + (extra["expansion"] if expansion else 0.0)) ** ((future - limit + 1) / 12.0)
     return Curve(np.hstack([earned, earned[:, [-1]] * kept * growth[None, :]]), limit, fits)
-
-
-def _customer_rows(inputs: Inputs, value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`customer_values`, once per cohort for the margin (the curve every bootstrap chunk needs)."""
-    if value != "margin":  # the decomposition's other values: once per cohort, nothing to share
-        return customer_values(inputs, value)
-    arrays = inputs.arrays
-    objects = tuple(arrays[name] for name in ("customer", "observed_months", "margin_months"))
-    return _CUSTOMERS.get((inputs.extra["min_cohort"],), objects, lambda: customer_values(inputs, value))
 
 
 class LTV(Metric):
@@ -205,9 +192,9 @@ class LTV(Metric):
     def label(self) -> str:
         return f"LTV ({self.params.basis}, {self.params.months}m)"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs:
         if self.modeled:
-            return modeled_inputs(panel, context, self.params.months)
+            return modeled_inputs(panel, context, self.params.months, shared)
         months = self.params.months
         arrays = earned_inputs(panel, months)
         return Inputs(arrays, arrays["customer"],
@@ -218,10 +205,10 @@ class LTV(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         return require_observed(treatment, baseline, 0 if self.modeled else self.params.months - 1, context)
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
         if self.modeled:
-            return value_curve(inputs, weights).values @ inputs.extra["discount"]
-        monthly = ratio(weights @ inputs.arrays["margin"], weights @ inputs.arrays["observed"])
+            return block_curve(inputs, block).values @ inputs.extra["discount"]
+        monthly = ratio(block.weights @ inputs.arrays["margin"], block.weights @ inputs.arrays["observed"])
         return monthly @ inputs.extra["discount"]
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray] | None:

@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import customer_arrays, months_matrix, require_observed
 from cohortlab.stats.analytic import ratio_influence
 
@@ -29,6 +29,7 @@ class NRR(Metric):
     direction = "increase"
     unit = "percent"
     Params = NRRParams
+    summed = ("ending", "starting")
     summary = "Revenue at tenure month T over revenue at month 0, same customers"
     capped = False  # GRR caps each customer at its starting revenue
 
@@ -36,7 +37,7 @@ class NRR(Metric):
     def label(self) -> str:
         return f"NRR ({self.params.months}m)"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs:
         months = self.params.months
         arrays = customer_arrays(panel)
         at_t = arrays["customer"] & (panel.observed_months > months)
@@ -49,8 +50,8 @@ class NRR(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         return require_observed(treatment, baseline, self.params.months, context)
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weighted_sum(weights, inputs.arrays["ending"]), weighted_sum(weights, inputs.arrays["starting"]))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return ratio(block.sums["ending"], block.sums["starting"])
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         return ratio_influence(inputs.arrays["ending"], inputs.arrays["starting"], weights)

@@ -15,8 +15,8 @@ import numpy as np
 
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import acquisition_cost
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable, ratio, weighted_sum
-from cohortlab.metrics.ltv import modeled_account_values, modeled_curve_table, modeled_inputs, value_curve
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.ltv import block_curve, modeled_account_values, modeled_curve_table, modeled_inputs, value_curve
 from cohortlab.metrics.tenure import require_observed
 
 
@@ -25,12 +25,13 @@ class _UnitEconomics(Metric):
 
     counted = "customers"
     reads = ("won", "revenue")
+    summed = ("cost", "won")
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         cost = acquisition_cost(panel, context)
         if isinstance(cost, Unavailable):
             return cost
-        inputs = modeled_inputs(panel, context, context.economics.horizon_months)
+        inputs = modeled_inputs(panel, context, context.economics.horizon_months, shared)
         # CAC as the cac metric has it: the entrants through their conversion window, customers won inside it
         entrant = panel.window_elapsed
         won = panel.reached[:, panel.stage_index(context.journey.won)] & entrant
@@ -44,7 +45,7 @@ class _UnitEconomics(Metric):
         return require_observed(treatment, baseline, 0, context)
 
     def cac(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return ratio(weighted_sum(weights, inputs.arrays["cost"]), weighted_sum(weights, inputs.arrays["won"]))
+        return ratio(weights @ inputs.arrays["cost"], weights @ inputs.arrays["won"])
 
     def account_values(self, inputs: Inputs) -> dict[str, np.ndarray]:
         """CAC's inputs (cost, won within the window) and the modeled curve's."""
@@ -62,8 +63,8 @@ class Payback(_UnitEconomics):
     def label(self) -> str:
         return "Payback"
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return payback_months(value_curve(inputs, weights).values, self.cac(inputs, weights))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return payback_months(block_curve(inputs, block).values, ratio(block.sums["cost"], block.sums["won"]))
 
     def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
         """The modeled curve with ``value`` the undiscounted margin per customer over the first m months and
@@ -102,9 +103,9 @@ class LTVCAC(_UnitEconomics):
     def label(self) -> str:
         return "LTV:CAC"
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        ltv = value_curve(inputs, weights).values @ inputs.extra["discount"]
-        return ratio(ltv, self.cac(inputs, weights))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        ltv = block_curve(inputs, block).values @ inputs.extra["discount"]
+        return ratio(ltv, ratio(block.sums["cost"], block.sums["won"]))
 
     def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
         """The modeled LTV curve (``ltv`` at m months) over the cohort's ``cac``: ``value`` at the horizon is

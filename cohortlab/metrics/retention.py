@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable
 from cohortlab.metrics.tenure import churn_times, customer_arrays, require_observed
 from cohortlab.stats.analytic import km_influence
 from cohortlab.stats.survival import event_matrices, greenwood, kaplan_meier
@@ -38,7 +38,7 @@ class Retention(Metric):
     def label(self) -> str:
         return f"Retention ({self.params.months}m)"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs:
         time, churned = churn_times(panel)
         events, at_risk = event_matrices(time, churned, self.params.months)
         return Inputs({**customer_arrays(panel), "events": events, "at_risk": at_risk}, time >= 0,
@@ -47,8 +47,8 @@ class Retention(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         return require_observed(treatment, baseline, self.params.months, context)
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return kaplan_meier(weights @ inputs.arrays["events"], weights @ inputs.arrays["at_risk"])
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return kaplan_meier(block.weights @ inputs.arrays["events"], block.weights @ inputs.arrays["at_risk"])
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         """Greenwood's linearization of S(T) (:func:`cohortlab.stats.analytic.km_influence`)."""
@@ -97,8 +97,8 @@ class EarlyChurn(Retention):
     def label(self) -> str:
         return f"Early churn ({self.params.months}m)"
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return 1.0 - super().estimate(inputs, weights)
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return 1.0 - super().evaluate(inputs, block)
 
     def influence(self, inputs: Inputs, weights: np.ndarray) -> tuple[float, np.ndarray]:
         survival, influence = super().influence(inputs, weights)

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, MetricContext, Unavailable
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable
 from cohortlab.spec.problems import did_you_mean
 from cohortlab.stats.survival import coded_survival, coded_times, median_time, time_codes
 
@@ -40,7 +40,7 @@ class TimeToValue(Metric):
     def label(self) -> str:
         return f"Time to {self.params.milestone.replace('_', ' ')}"
 
-    def prepare(self, panel: Panel, context: MetricContext) -> Inputs | Unavailable:
+    def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         milestone = self.params.milestone
         if not panel.milestone_names:
             return Unavailable("the source has no milestones table")
@@ -71,8 +71,8 @@ class TimeToValue(Metric):
     def curve(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
         return coded_survival(inputs.arrays["event"], inputs.arrays["censored"], len(inputs.extra["times"]), weights)
 
-    def estimate(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:
-        return median_time(inputs.extra["times"], self.curve(inputs, weights))
+    def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:
+        return median_time(inputs.extra["times"], self.curve(inputs, block.weights))
 
     def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
         times, days = inputs.extra["times"], inputs.extra["days"]

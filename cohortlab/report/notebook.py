@@ -1,24 +1,19 @@
 """What a notebook reads from a Report beyond its text: the results, each metric's curve and each account's
 inputs as pandas DataFrames.
 
-The curves and per-account inputs are computed once, when the report is built
-(:func:`notebook_values`), for the overall results only: a curve is a few numbers per
+The curves and per-account inputs are computed once, by the engine
+(:func:`cohortlab.engine.curves.curves_and_inputs`), for the overall results only: a curve is a few numbers per
 cohort and month, and the per-account inputs a few columns per metric, so a report keeps
 no panel (accounts × months) and no segment's arrays alive.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING
 
-import numpy as np
 
 from cohortlab.codes import Status
-from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Inputs, Metric, end_pass
-from cohortlab.metrics.estimation import rows_of
-from cohortlab.report.model import AccountInputs, CurveTables, MetricResult, Report, ResultLookupError, _plain
+from cohortlab.report.model import Report, ResultLookupError, _plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,45 +25,6 @@ _FLATTENED = {"ci": ("ci_low", "ci_high"), "ci_relative": ("ci_relative_low", "c
               "ci_adjusted": ("ci_adjusted_low", "ci_adjusted_high"),
               "ci_relative_adjusted": ("ci_relative_adjusted_low", "ci_relative_adjusted_high")}
 _PER_COHORT = ("n", "effective_n")
-
-
-def notebook_values(metrics: list[Metric], results: list[MetricResult], prepared: dict[str, tuple[Metric, Inputs]],
-                    panel: Panel, weights: np.ndarray) -> tuple[CurveTables, AccountInputs]:
-    """Each available overall result's curve per cohort (at the point-estimate ``weights``) and its
-    per-account inputs on the ``panel``'s rows, with ``counted``: the accounts its n counts. ``prepared``
-    holds each metric's inputs as its estimate used them."""
-    overall = {result.key for result in results if result.segment is None and result.status is Status.OK}
-    sides = {side: rows_of(panel.treated if side == "treatment" else ~panel.treated) for side in COHORTS}
-    curves: CurveTables = {}
-    accounts: AccountInputs = {}
-    kept: dict[tuple, list[np.ndarray]] = {}
-    try:
-        for metric in metrics:
-            if metric.key not in overall:
-                continue
-            if metric.key not in prepared:
-                continue
-            inputs = prepared[metric.key][1]
-            tables = {side: metric.curve_table(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
-            if all(table is not None for table in tables.values()):
-                curves[metric.key] = tables
-            values = {"counted": inputs.contributing & (weights > 0), **metric.account_values(inputs)}
-            accounts[metric.key] = {name: _held_once(column, kept) for name, column in values.items()}
-    finally:
-        end_pass()  # the curves may have filled the pass caches
-    return curves, accounts
-
-
-def _held_once(values: np.ndarray, kept: dict[tuple, list[np.ndarray]]) -> np.ndarray:
-    """``values``, or an equal array kept before: the columns several metrics share (the cost of CAC, payback
-    and LTV:CAC; the modeled curve's inputs; the customers counted) are held once."""
-    digest = hashlib.blake2b(np.ascontiguousarray(values).data, digest_size=16).digest()
-    same = kept.setdefault((values.dtype.str, values.shape, digest), [])
-    for earlier in same:
-        if np.array_equal(earlier, values, equal_nan=values.dtype.kind == "f"):
-            return earlier
-    same.append(values)
-    return values
 
 
 def results_frame(report: Report) -> pd.DataFrame:

@@ -16,8 +16,8 @@ from cohortlab.codes import Check, Status
 from cohortlab.data.contract import CheckedData
 from cohortlab.errors import CohortlabError
 from cohortlab.metrics.registry import resolve
-from cohortlab.report.build import Overrides, run
-from cohortlab.report.model import MetricResult, Settings
+from cohortlab.engine import Overrides, analyze
+from cohortlab.engine.records import MetricResult, Settings
 from cohortlab.stats.power import POWER
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.problems import Problem
@@ -33,7 +33,8 @@ def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, da
     if any(problem.code is Check.WINDOW_OUTSIDE_DATA for problem in problems):
         return problems
     try:
-        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES, ci="analytic"), data=data)
+        report = analyze(experiment, config, data, loaded=loaded,
+                         overrides=Overrides(replicates=REPLICATES, ci="analytic"))
     except CohortlabError as failure:
         return problems + [Problem(Check.DATA_UNREADABLE, failure.message, hint=failure.hint)]
 
