@@ -49,7 +49,8 @@ class Check(StrEnum):
 
     CL0xx: the file is not valid YAML or breaks the schema. CL1xx: a name it refers to does
     not exist (metric, parameter, stage, column). CL2xx: it is well-formed but unsound.
-    CL3xx: it does not fit the data (only with ``--check-data``).
+    CL3xx: it does not fit the data (only with ``--check-data``). Each code has one rule in
+    :mod:`cohortlab.validate.rules`, which gives its severity and the stage that checks it.
     """
 
     YAML_SYNTAX = "CL001"           # not valid YAML
@@ -96,23 +97,13 @@ class Check(StrEnum):
     DETECTABLE_EFFECT = "CL307"     # the effect each metric can detect with 80% power (notice)
     WINDOW_PARTLY_OUTSIDE = "CL308"  # an entry window reaching past the data's first entry or as_of (warning)
 
-    INTERNAL = "CL999"              # a check crashed on this file: a bug in cohortlab, reported, not hidden
+    INTERNAL = "CL999"              # a rule crashed on this file: a bug in cohortlab, reported, not hidden
 
 
 class Severity(StrEnum):
+    """How much a finding of `cohortlab validate` matters; each rule has one."""
+
     ERROR = "error"
     WARNING = "warning"
     NOTICE = "notice"   # information only: never fails, not even with --strict
 
-
-# codes that are not errors; every other code is an error
-SEVERITY: dict[Check, Severity] = {
-    Check.NO_COLUMNS: Severity.NOTICE,
-    Check.TREATMENT_OPEN: Severity.WARNING,
-    Check.COHORTS_MAY_OVERLAP: Severity.WARNING,
-    Check.LOW_SUPPORT: Severity.WARNING,
-    Check.UNDERPOWERED: Severity.WARNING,
-    Check.METRIC_UNAVAILABLE: Severity.WARNING,
-    Check.DETECTABLE_EFFECT: Severity.NOTICE,
-    Check.WINDOW_PARTLY_OUTSIDE: Severity.WARNING,
-}

@@ -437,7 +437,7 @@ def test_the_declared_demo_schema_is_what_the_generator_produces():
 
 
 def test_every_code_is_documented_with_its_severity():
-    from cohortlab.codes import SEVERITY
+    from cohortlab.validate.rules import SEVERITY
 
     table = (ROOT / "docs" / "ci.md").read_text()
     for code in Check:

@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cohortlab.cli.app import app
-from cohortlab.codes import SEVERITY, Check, Severity
+from cohortlab.codes import Check, Severity
+from cohortlab.validate.rules import SEVERITY
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "validate_corpus"

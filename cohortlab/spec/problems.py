@@ -1,7 +1,9 @@
 """A problem found in a config or experiment, positioned by its path in the YAML document.
 
 Checks return problems rather than raising, so `cohortlab validate` can report every
-problem of a stage at once while `compare` stops at the first error (:func:`raise_first`).
+problem of a stage at once while `compare` stops at the first (:func:`raise_first`). How
+serious a code is, and in which stage it is checked, is `cohortlab validate`'s to say: its
+rules (:mod:`cohortlab.validate.rules`) hold each code's severity and stage.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cohortlab.codes import SEVERITY, Check, Severity
+from cohortlab.codes import Check
 from cohortlab.errors import SourceLocation, SpecError
 from cohortlab.spec.yamlio import LoadedYaml, PathKey
 
@@ -26,10 +28,6 @@ class Problem:
     hint: str | None = None
     key: bool = False
     offset: int | None = None
-
-    @property
-    def severity(self) -> Severity:
-        return SEVERITY.get(self.code, Severity.ERROR)
 
     def locate(self, loaded: LoadedYaml | None) -> SourceLocation | None:
         if loaded is None:
@@ -51,8 +49,12 @@ def json_path(path: PathKey) -> str:
 
 
 def raise_first(problems: Iterable[Problem], loaded: LoadedYaml | None) -> None:
-    """Raise the first error among ``problems`` as a :class:`SpecError`; warnings and notices pass."""
-    errors = [problem for problem in problems if problem.severity is Severity.ERROR]
+    """Raise the first of ``problems`` as a :class:`SpecError`.
+
+    Every problem passed here stops the command; what only warns (a possible overlap of the
+    cohorts, a treatment window still open) is checked by `cohortlab validate` alone.
+    """
+    errors = list(problems)
     if errors:
         more = f" (and {len(errors) - 1} more; `cohortlab validate` lists them all)" if len(errors) > 1 else ""
         first = errors[0]

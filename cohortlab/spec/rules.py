@@ -1,7 +1,9 @@
 """Rules on a config or an experiment on its own: no metric registry, no data.
 
 Each returns every problem it finds. `load_config` and `load_experiment` raise the first
-error; `cohortlab validate` reports them all, in its references and semantics stages.
+of the problems that stop a comparison (:func:`config_problems`, :func:`experiment_problems`);
+`cohortlab validate` reports them all, with the warnings that need today's date or only
+suspect a problem, through its rules (:mod:`cohortlab.validate.rules`).
 """
 
 from __future__ import annotations
@@ -31,13 +33,26 @@ def config_problems(config: Config) -> list[Problem]:
     return problems
 
 
-def experiment_problems(experiment: Experiment, today: dt.date | None = None) -> list[Problem]:
-    """Windows, overlap of the cohorts, `primary`, `mde` and `match`; the future only when ``today`` is given."""
-    problems = [*_window_problems(experiment, today), *_overlap_problems(experiment)]
-    listed = list(dict.fromkeys(request.metric for request in experiment.metrics))
-    if experiment.primary is not None and experiment.primary not in listed:
-        problems.append(Problem(Check.PRIMARY_NOT_LISTED, f"primary metric '{experiment.primary}' is not among "
-                                "the experiment's metrics", ("primary",), f"the metrics are: {', '.join(listed)}"))
+def experiment_problems(experiment: Experiment) -> list[Problem]:
+    """What stops a comparison before any data is read: windows, overlap of the cohorts, `primary`, `mde` and
+    `match`, in that order."""
+    return [*window_order_problems(experiment), *overlap_problems(experiment), *primary_problems(experiment),
+            *mde_problems(experiment), *match_spec_problems(experiment.match)]
+
+
+def primary_problems(experiment: Experiment) -> list[Problem]:
+    """`primary` names a metric the experiment does not list (CL109)."""
+    listed = _listed(experiment)
+    if experiment.primary is None or experiment.primary in listed:
+        return []
+    return [Problem(Check.PRIMARY_NOT_LISTED, f"primary metric '{experiment.primary}' is not among the "
+                    "experiment's metrics", ("primary",), f"the metrics are: {', '.join(listed)}")]
+
+
+def mde_problems(experiment: Experiment) -> list[Problem]:
+    """`mde` keys that name no listed metric (CL108), and effects that are not between 0 and 1 (CL209)."""
+    listed = _listed(experiment)
+    problems = []
     for name, effect in experiment.mde.items():
         if name not in listed:
             problems.append(Problem(Check.UNKNOWN_MDE_METRIC, f"mde names '{name}', which is not among the "
@@ -46,8 +61,11 @@ def experiment_problems(experiment: Experiment, today: dt.date | None = None) ->
         if not 0 < effect <= 1:
             problems.append(Problem(Check.BAD_MDE, f"mde for '{name}' is {effect:g}; it is a relative effect "
                                     "between 0 and 1", ("mde", name), "0.05 means a 5% change"))
-    problems += match_spec_problems(experiment.match)
     return problems
+
+
+def _listed(experiment: Experiment) -> list[str]:
+    return list(dict.fromkeys(request.metric for request in experiment.metrics))
 
 
 # the keys each matching method reads, beyond `method`
@@ -96,16 +114,25 @@ def match_spec_problems(match: MatchSpec) -> list[Problem]:
     return problems
 
 
-def _window_problems(experiment: Experiment, today: dt.date | None) -> list[Problem]:
+def window_order_problems(experiment: Experiment) -> list[Problem]:
+    """Entry windows that end before they start (CL203)."""
     problems = []
     for name in COHORTS:
         window = getattr(experiment, name).entered
-        path = (name, "entered", "to")
         if window.end < window.start:
             problems.append(Problem(Check.WINDOW_ORDER, f"{name} entry window ends ({window.end}) before it "
-                                    f"starts ({window.start})", path))
-        if today is None or window.end <= today:
+                                    f"starts ({window.start})", (name, "entered", "to")))
+    return problems
+
+
+def future_window_problems(experiment: Experiment, today: dt.date) -> list[Problem]:
+    """Entry windows that end after ``today``: a baseline is history (CL204); a treatment is still filling (CL205)."""
+    problems = []
+    for name in COHORTS:
+        window = getattr(experiment, name).entered
+        if window.end <= today:
             continue
+        path = (name, "entered", "to")
         if name == "baseline":
             problems.append(Problem(Check.BASELINE_IN_FUTURE, f"baseline entry window ends {window.end}, after "
                                     f"today ({today}); a baseline is history", path))
@@ -115,23 +142,32 @@ def _window_problems(experiment: Experiment, today: dt.date | None) -> list[Prob
     return problems
 
 
-def _overlap_problems(experiment: Experiment) -> list[Problem]:
-    """Treatment and baseline must not share accounts: overlapping windows need disjoint filters."""
-    treatment, baseline = experiment.treatment, experiment.baseline
-    start = max(treatment.entered.start, baseline.entered.start)
-    end = min(treatment.entered.end, baseline.entered.end)
-    if start > end:
+def overlap_problems(experiment: Experiment) -> list[Problem]:
+    """Treatment and baseline that select the same accounts: overlapping windows with the same filter, or none on
+    one side (CL206)."""
+    shared = _shared_entry(experiment)
+    if shared is None:
         return []
-    where = (treatment.where, baseline.where)
-    path = ("baseline", "entered")
-    span = f"both windows include {start} to {end}"
+    span, where = shared
+    if where[0] == where[1]:
+        same = "neither has a where filter" if where[0] is None else "their where filters are the same"
+    elif None in where:  # the unfiltered cohort holds every account of the other one in the shared span
+        same = f"the {COHORTS[where.index(None)]} has no where filter"
+    else:
+        return []
+    return [Problem(Check.COHORTS_OVERLAP, f"treatment and baseline select the same accounts: {span} and {same}",
+                    ("baseline", "entered"), "give the cohorts disjoint entry windows or filters")]
+
+
+def possible_overlap_problems(experiment: Experiment) -> list[Problem]:
+    """Treatment and baseline that may share accounts: overlapping windows with different filters that do not
+    provably exclude each other (CL207, a warning)."""
+    shared = _shared_entry(experiment)
+    if shared is None:
+        return []
+    span, where = shared
     if where[0] == where[1] or None in where:
-        if where[0] == where[1]:
-            same = "neither has a where filter" if where[0] is None else "their where filters are the same"
-        else:  # the unfiltered cohort holds every account of the other one in the shared span
-            same = f"the {COHORTS[where.index(None)]} has no where filter"
-        return [Problem(Check.COHORTS_OVERLAP, f"treatment and baseline select the same accounts: {span} and "
-                        f"{same}", path, "give the cohorts disjoint entry windows or filters")]
+        return []  # the same accounts for certain: CL206
     try:
         expressions = [parse_where(text) for text in where]
     except WhereSyntaxError:
@@ -139,8 +175,18 @@ def _overlap_problems(experiment: Experiment) -> list[Problem]:
     if disjoint(*expressions):
         return []
     return [Problem(Check.COHORTS_MAY_OVERLAP, f"treatment and baseline may share accounts: {span} and their "
-                    "filters do not exclude each other", path,
+                    "filters do not exclude each other", ("baseline", "entered"),
                     "make them exclusive, e.g. onboarding_flow = 'guided_v2' vs onboarding_flow = 'classic'")]
+
+
+def _shared_entry(experiment: Experiment) -> tuple[str, tuple[str | None, str | None]] | None:
+    """The entry days both cohorts' windows include, in words, and the cohorts' filters; None if there are none."""
+    treatment, baseline = experiment.treatment, experiment.baseline
+    start = max(treatment.entered.start, baseline.entered.start)
+    end = min(treatment.entered.end, baseline.entered.end)
+    if start > end:
+        return None
+    return f"both windows include {start} to {end}", (treatment.where, baseline.where)
 
 
 def disjoint(first: Expr, second: Expr) -> bool:

@@ -1,13 +1,14 @@
-"""What `cohortlab validate` reports: findings with a position, a code and a severity."""
+"""What `cohortlab validate` reports: findings with a position, a code and its rule's severity."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cohortlab.codes import Check, Severity
 from cohortlab.errors import SourceLocation
 from cohortlab.spec.problems import Problem, json_path
 from cohortlab.spec.yamlio import LoadedYaml
+from cohortlab.validate.rules import RULE
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 
@@ -23,13 +24,16 @@ class Finding:
     message: str
     path: str = "$"
     hint: str | None = None
-    severity: Severity = field(default=Severity.ERROR, compare=False)
 
     @classmethod
     def of(cls, problem: Problem, loaded: LoadedYaml | None, file: str) -> Finding:
         location = problem.locate(loaded) or SourceLocation(file, 1, 1)
         return cls(file, location.line, location.col, problem.code, problem.message, json_path(problem.path),
-                   problem.hint, problem.severity)
+                   problem.hint)
+
+    @property
+    def severity(self) -> Severity:
+        return RULE[self.code].severity
 
     @property
     def location(self) -> str:
