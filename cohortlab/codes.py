@@ -37,6 +37,46 @@ class Status(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
+class Unavailability(StrEnum):
+    """Why a metric result holds no numbers; the result's reason says it in words for the case at hand."""
+
+    NO_DATA = "no_data"                  # what it is made of is missing from the source: a table, a column, rows
+    NO_COST = "no_cost"                  # the acquisition cost of accounts it counts is unknown
+    NOT_CONFIGURED = "not_configured"    # the config lacks what it needs (no channel marked paid)
+    NOT_APPLICABLE = "not_applicable"    # it does not apply to these accounts (no paid channel's cost reaches them)
+    EMPTY_COHORT = "empty_cohort"        # a cohort has no accounts, or matching dropped every treatment account
+    WINDOW_OPEN = "window_open"          # no account's window has ended by as_of
+    NOT_REACHED = "not_reached"          # too few accounts reached what it measures (a stage, a win, a milestone)
+    NOT_OBSERVED = "not_observed"        # too few customers are observed at the tenure it needs
+    TOO_FEW = "too_few"                  # a cohort has fewer customers than defaults.min_cohort
+    UNDEFINED = "undefined"              # the estimate is undefined for a cohort
+    TOO_FEW_REPLICATES = "too_few_replicates"  # defined in too few bootstrap replicates for an interval
+    SEGMENT_UNMATCHED = "segment_unmatched"    # matching within a breakdown segment failed
+
+
+class Inference(StrEnum):
+    """How intervals and p-values are computed (``defaults.ci``, ``--ci``), and how a result's were."""
+
+    BOOTSTRAP = "bootstrap"
+    ANALYTIC = "analytic"   # the delta method and Greenwood; a metric without an analytic form uses the bootstrap
+
+
+class Interval(StrEnum):
+    """The interval read from the distribution: the bootstrap's percentile or BCa, or the analytic normal."""
+
+    PERCENTILE = "percentile"
+    BCA = "bca"
+    NORMAL = "normal"
+
+
+class Correction(StrEnum):
+    """The multiplicity correction across a report's family of comparisons."""
+
+    HOLM = "holm"
+    BH = "bh"       # Benjamini–Hochberg (the false discovery rate)
+    NONE = "none"
+
+
 class Verdict(StrEnum):
     BETTER = "better"
     WORSE = "worse"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from cohortlab.codes import Status, WarningCode
+from cohortlab.codes import Inference, Status, Unavailability, WarningCode
 from cohortlab.data.contract import CheckedData
 from cohortlab.data.panel import Panel
 from cohortlab.engine.curves import curves_and_inputs
@@ -86,7 +86,7 @@ def analyze(experiment: Experiment, config: Config, source: CheckedData | None =
     estimates = _estimates(metrics, funnel_metrics(metrics, context), panel, matching, weights, context, settings,
                            progress, segments(experiment, panel))
     warnings = [*selection.warnings]
-    warnings += [ReportWarning(str(WarningCode.METRIC_UNAVAILABLE), f"{result.label}: {result.reason}")
+    warnings += [ReportWarning(WarningCode.METRIC_UNAVAILABLE, f"{result.label}: {result.reason}")
                  for result in estimates.results if result.status is Status.UNAVAILABLE and result.segment is None]
     warnings += estimates.warnings
     summary = matching_summary(panel, matching, weights, defaults.max_smd)
@@ -111,7 +111,7 @@ class Estimates:
     overall metric's inputs on the panel (for the curves and per-account inputs)."""
 
     results: list[MetricResult]
-    comparisons: list[tuple[Comparison | None, str | None]]
+    comparisons: list[tuple[Comparison | None, Inference | None]]
     described: list[MetricResult]
     warnings: list[ReportWarning]
     prepared: dict[str, tuple[Metric, Inputs]]
@@ -154,7 +154,8 @@ def _estimates(metrics: list[Metric], descriptive: list[Metric], panel: Panel, m
         if isinstance(job, str):
             results += [MetricResult(metric=metric.name, params=metric.param_values(), label=metric.label,
                                      direction=metric.direction, unit=metric.unit, n_unit=metric.counted,
-                                     status=Status.UNAVAILABLE, reason=job, segment=segment.label)
+                                     status=Status.UNAVAILABLE, reason=job, segment=segment.label,
+                                     reason_code=Unavailability.SEGMENT_UNMATCHED)
                         for metric in metrics]
             comparisons += [(None, None)] * len(metrics)
         else:
@@ -164,21 +165,21 @@ def _estimates(metrics: list[Metric], descriptive: list[Metric], panel: Panel, m
     return Estimates(results, comparisons, described, warnings + unresolved, main.prepared)
 
 
-def _comparisons(job: Job) -> list[tuple[Comparison | None, str | None]]:
+def _comparisons(job: Job) -> list[tuple[Comparison | None, Inference | None]]:
     """The comparison behind each of the job's metrics with its method ((None, None) where unavailable)."""
     return [job.comparisons.get(metric.key, (None, None)) for metric in job.metrics]
 
 
-def _distribution(comparison: Comparison | None, method: str | None) -> ReplicateSummary | None:
+def _distribution(comparison: Comparison | None, method: Inference | None) -> ReplicateSummary | None:
     if comparison is None:
         return None
     values = comparison.replicate_values[0]
-    if method == "bootstrap" and values is not None and len(values):
+    if method is Inference.BOOTSTRAP and values is not None and len(values):
         return ReplicateSummary(method, len(values), comparison.undefined, float(np.mean(values)),
                                 float(np.std(values, ddof=1)) if len(values) > 1 else float("nan"),
                                 {level: float(np.quantile(values, level)) for level in QUANTILES})
     spread = comparison.standard_error
-    return ReplicateSummary("analytic", 0, 0, comparison.delta, spread,
+    return ReplicateSummary(Inference.ANALYTIC, 0, 0, comparison.delta, spread,
                             {level: float(comparison.delta + spread * norm.ppf(level)) for level in QUANTILES})
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cohortlab.codes import Status, WarningCode
+from cohortlab.codes import Inference, Interval, Status, Unavailability, WarningCode
 from cohortlab.data.panel import Panel
 from cohortlab.engine.records import MetricResult, ReportWarning, Settings
 from cohortlab.engine.replicates import estimate_replicates, rows_of
@@ -43,8 +43,8 @@ class Job:
     within: np.ndarray | None = None
     label: str = ""   # the breakdown segment's, for the progress display
     prepared: dict[str, tuple[Metric, Inputs]] = field(default_factory=dict)
-    unavailable: dict[str, str] = field(default_factory=dict)
-    comparisons: dict[str, tuple[Comparison, str]] = field(default_factory=dict)
+    unavailable: dict[str, Unavailable] = field(default_factory=dict)
+    comparisons: dict[str, tuple[Comparison, Inference]] = field(default_factory=dict)
 
     def sides(self) -> dict[str, slice | np.ndarray]:
         """Each cohort's rows in the job's panel (slices when contiguous, as the panel puts treatment first)."""
@@ -65,14 +65,14 @@ def prepare(job: Job, context: MetricContext) -> None:
         if metric.key in job.prepared or metric.key in job.unavailable:
             continue  # the same metric twice (a funnel stage the experiment also asks for) is computed once
         missing = job.panel.missing(metric.needs(context.journey))
-        inputs = Unavailable(missing) if missing else metric.prepare(job.panel, context, shared)
+        inputs = Unavailable(Unavailability.NO_DATA, missing) if missing else metric.prepare(job.panel, context, shared)
         if not isinstance(inputs, Unavailable):
             if empty:
-                inputs = Unavailable(empty)
+                inputs = Unavailable(Unavailability.EMPTY_COHORT, empty)
             else:
                 inputs = metric.availability(*(inputs.take(rows) for rows in sides.values()), context) or inputs
         if isinstance(inputs, Unavailable):
-            job.unavailable[metric.key] = inputs.reason
+            job.unavailable[metric.key] = inputs
         else:
             job.prepared[metric.key] = (metric, inputs)
 
@@ -80,14 +80,14 @@ def prepare(job: Job, context: MetricContext) -> None:
 def compare(jobs: list[Job], settings: Settings, progress: Progress | None) -> None:
     """Every prepared metric's comparison in each job: analytic where asked for and the metric has an analytic
     form, else from the bootstrap (percentile or BCa intervals). The first job is the experiment's."""
-    if settings.ci == "analytic":
+    if settings.ci is Inference.ANALYTIC:
         for job in jobs:
             sides = job.sides().values()
             for key, (metric, inputs) in job.prepared.items():
                 estimates = [_analytic_estimate(metric, inputs.take(rows), job.weights[rows], job.matching.groups[rows])
                              for rows in sides]
                 if None not in estimates:
-                    job.comparisons[key] = (normal_comparison(*estimates, settings.confidence), "analytic")
+                    job.comparisons[key] = (normal_comparison(*estimates, settings.confidence), Inference.ANALYTIC)
     host, *others = jobs
     passes = [(host, [host, *(job for job in others if job.within is not None)])]
     passes += [(job, [job]) for job in others if job.within is None]
@@ -116,13 +116,13 @@ def _bootstrap(owner: Job, members: list[Job], settings: Settings, progress: Pro
     replicates = estimate_replicates(entries, matching.bootstrap_weights, counts, settings.replicates + 1,
                                      lambda done, total: progress(stage, done - 1, total - 1))  # the point: row 0
     left_out = {}
-    if settings.interval == "bca":
+    if settings.interval is Interval.BCA:
         blocks = jackknife_counts(matching.groups, settings.seed)
         left_out = estimate_replicates(entries, matching.replicate_weights, [blocks], len(blocks))
     for (index, key), reps in replicates.items():
         jackknife = (left_out[index, key].baseline, left_out[index, key].treatment) if left_out else None
         members[index].comparisons[key] = (
-            bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence, jackknife), "bootstrap")
+            bootstrap_comparison(reps.baseline, reps.treatment, settings.confidence, jackknife), Inference.BOOTSTRAP)
 
 
 def _analytic_estimate(metric: Metric, inputs: Inputs, weights: np.ndarray, groups: np.ndarray) -> Estimate | None:
@@ -144,25 +144,28 @@ def results(job: Job, settings: Settings) -> tuple[list[MetricResult], list[list
         found: list[ReportWarning] = []
         warnings.append(found)
         if metric.key in job.unavailable:
-            found_results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=job.unavailable[metric.key]))
+            why = job.unavailable[metric.key]
+            found_results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=why.reason,
+                                              reason_code=why.kind))
             continue
         (comparison, method), (_, inputs) = job.comparisons[metric.key], job.prepared[metric.key]
         undefined = [side for side in ("treatment", "baseline") if not np.isfinite(getattr(comparison, side))]
         if undefined:
-            found_results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
-                f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}")))
+            found_results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason_code=Unavailability.UNDEFINED,
+                                              reason=f"undefined for the {' and '.join(undefined)} cohort: {metric.undefined_meaning}"))
             continue
-        if method == "bootstrap" and comparison.replicates < MIN_DEFINED_REPLICATES:
-            found_results.append(MetricResult(**common, status=Status.UNAVAILABLE, reason=(
+        if method is Inference.BOOTSTRAP and comparison.replicates < MIN_DEFINED_REPLICATES:
+            found_results.append(MetricResult(
+                **common, status=Status.UNAVAILABLE, reason_code=Unavailability.TOO_FEW_REPLICATES, reason=(
                 f"defined in only {comparison.replicates} of {comparison.replicates + comparison.undefined} "
                 f"bootstrap replicates ({metric.undefined_meaning}): too few for an interval")))
             continue
         details = {side: metric.details(inputs.take(rows), weights[rows]) for side, rows in sides.items()}
-        found += [ReportWarning(str(code), message) for code, message in metric.warnings(details)]
+        found += [ReportWarning(code, message) for code, message in metric.warnings(details)]
         if comparison.undefined:
             details["undefined_replicates"] = comparison.undefined
             total = comparison.undefined + comparison.replicates
-            found.append(ReportWarning(str(WarningCode.DEGENERATE_REPLICATES), (
+            found.append(ReportWarning(WarningCode.DEGENERATE_REPLICATES, (
                 f"{metric.label}: undefined in {comparison.undefined:,} of {total:,} bootstrap replicates "
                 f"({comparison.undefined / total:.1%}; {metric.undefined_meaning}); its interval uses the rest")))
         contributing = {side: inputs.contributing & mask & (weights > 0)
@@ -171,7 +174,7 @@ def results(job: Job, settings: Settings) -> tuple[list[MetricResult], list[list
             **common, status=Status.OK, baseline=comparison.baseline, treatment=comparison.treatment,
             delta=comparison.delta, ci=comparison.ci, delta_relative=comparison.delta_relative,
             ci_relative=comparison.ci_relative, p_value=comparison.p_verdict, method=method,
-            interval="normal" if method == "analytic" else settings.interval,
+            interval=Interval.NORMAL if method is Inference.ANALYTIC else settings.interval,
             standard_error=comparison.standard_error, standard_error_relative=comparison.standard_error_relative,
             n={side: int(rows.sum()) for side, rows in contributing.items()},
             effective_n={side: effective_size(weights[rows]) for side, rows in contributing.items()},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from cohortlab.codes import Status, Verdict, WarningCode
+from cohortlab.codes import Correction, Status, Verdict, WarningCode
 from cohortlab.engine.records import MetricResult, ReportWarning, Settings
 from cohortlab.stats.inference import (RESOLVING_REPLICATES, Comparison, adjust_p_values, adjusted_level, unresolved,
                                       verdict)
@@ -23,7 +23,7 @@ def infer(results: list[MetricResult], comparisons: list[Comparison | None], set
     ok = [index for index, result in enumerate(results) if result.status is Status.OK]
     adjusted = adjust_p_values([results[index].p_value for index in ok], settings.correction)
     # the family: the comparisons with a p-value (an analytic one without spread has none)
-    tests = 1 if settings.correction == "none" else sum(math.isfinite(results[index].p_value) for index in ok)
+    tests = 1 if settings.correction is Correction.NONE else sum(math.isfinite(results[index].p_value) for index in ok)
     for index, p_adjusted in zip(ok, adjusted):
         result = results[index]
         found = verdict(p_adjusted, result.delta, result.direction, settings.confidence)
@@ -55,7 +55,7 @@ def _unresolved(results: list[MetricResult], comparisons: list[Comparison | None
             needed = max(needed, math.ceil(2 * RESOLVING_REPLICATES / (1 - result.confidence_adjusted)) - 1)
     if not found:
         return []
-    return [ReportWarning(str(WarningCode.REPLICATES_TOO_FEW), (
+    return [ReportWarning(WarningCode.REPLICATES_TOO_FEW, (
         f"{settings.replicates:,} bootstrap replicates do not resolve the verdict of {', '.join(found)}: fewer "
         f"than {RESOLVING_REPLICATES} replicates lie beyond 0 and beyond the end of the interval, so the verdict "
         f"rests on the normal tail the replicates are extended with; --replicates {needed} or more resolves it"))]

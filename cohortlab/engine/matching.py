@@ -85,18 +85,18 @@ def matching_warnings(summary: MatchingSummary, panel: Panel) -> list[ReportWarn
     warnings = []
     treated = int(panel.treated.sum())
     if summary.dropped:
-        warnings.append(ReportWarning(str(WarningCode.UNMATCHED_TREATED),
+        warnings.append(ReportWarning(WarningCode.UNMATCHED_TREATED,
                                       f"{summary.dropped:,} of {treated:,} treatment accounts "
                                       f"({summary.dropped / treated:.1%}) have no baseline account to match and "
                                       "were dropped; results are for the supported treatment accounts (ATT)"))
     if summary.settings.get("converged") is False:
-        warnings.append(ReportWarning(str(WarningCode.SCORE_NOT_CONVERGED),
+        warnings.append(ReportWarning(WarningCode.SCORE_NOT_CONVERGED,
                                       "the propensity model did not converge: some covariate (often a level seen "
                                       "in one cohort only) separates the cohorts, so its accounts get scores near "
                                       "0 or 1; match on it exactly with `exact:` or leave it out"))
     if summary.balanced is False:
         worst = max(summary.balance, key=lambda row: 0.0 if np.isnan(row.smd_after) else abs(row.smd_after))
-        warnings.append(ReportWarning(str(WarningCode.UNBALANCED),
+        warnings.append(ReportWarning(WarningCode.UNBALANCED,
                                       f"covariates are not balanced after matching: {worst.covariate} has SMD "
                                       f"{worst.smd_after:+.3f} (max_smd is {summary.max_smd})"))
     return warnings

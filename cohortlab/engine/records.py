@@ -14,18 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from cohortlab.codes import Status, Verdict
+from cohortlab.codes import Correction, Inference, Interval, Status, Unavailability, Verdict, WarningCode
 from cohortlab.match.balance import BalanceRow
 
 
 @dataclass(frozen=True)
 class Settings:
     confidence: float
-    ci: str
+    ci: Inference
     replicates: int
     seed: int
-    correction: str
-    interval: str = "percentile"   # the bootstrap's interval: percentile or bca
+    correction: Correction
+    interval: Interval = Interval.PERCENTILE   # the bootstrap's interval: percentile or bca
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,9 @@ class MetricResult:
     direction: str
     unit: str
     status: Status
-    reason: str | None = None
+    reason: str | None = None          # why it is unavailable, in words
+    # the kind of reason (not part of the JSON report: its reason says it)
+    reason_code: Unavailability | None = field(default=None, metadata={"json": False})
     baseline: float = math.nan
     treatment: float = math.nan
     delta: float = math.nan
@@ -77,8 +79,8 @@ class MetricResult:
     n: dict[str, int] = field(default_factory=dict)
     n_unit: str = "accounts"           # what n counts: accounts, or customers
     effective_n: dict[str, float] = field(default_factory=dict)
-    method: str = "bootstrap"          # analytic, or bootstrap (also where an analytic form is missing)
-    interval: str = "percentile"       # normal (analytic), percentile or bca
+    method: Inference = Inference.BOOTSTRAP   # analytic, or bootstrap (also where an analytic form is missing)
+    interval: Interval = Interval.PERCENTILE  # normal (analytic), percentile or bca
     standard_error: float = math.nan   # of the delta
     standard_error_relative: float = math.nan
     mde: float = math.nan              # minimum detectable effect at 80% power, the family's Bonferroni level
@@ -116,7 +118,7 @@ def _comparison(result: MetricResult) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ReportWarning:
-    code: str
+    code: WarningCode
     message: str
 
 
@@ -154,7 +156,7 @@ class ReplicateSummary:
     """The distribution a comparison's interval and p-value are read from, for the delta: the bootstrap's
     defined replicates (how many, and how many were undefined), or the analytic normal's moments."""
 
-    method: str                    # bootstrap or analytic
+    method: Inference
     replicates: int                # defined bootstrap replicates (0: analytic)
     undefined: int                 # replicates where the delta was undefined
     mean: float

@@ -56,7 +56,7 @@ def select(experiment: Experiment, config: Config, metrics: list[Metric], data: 
     finally:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats,
         if owned:  # and on failure too (a notebook keeps the error, and with it whatever it refers to)
             database.con.close()
-    warnings = tuple(ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings))
+    warnings = tuple(ReportWarning(warning.code, warning.message) for warning in (*data.warnings, *data_warnings))
     return Selection(experiment, filters, panel, data.as_of, data.as_of_basis, warnings)
 
 

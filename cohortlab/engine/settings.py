@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cohortlab.codes import Correction, Inference, Interval
 from cohortlab.engine.records import Settings
 from cohortlab.spec.models import Config
 
@@ -24,8 +25,8 @@ class Overrides:
 
     replicates: int | None = None
     seed: int | None = None
-    ci: str | None = None          # bootstrap or analytic
-    interval: str | None = None    # percentile or bca
+    ci: Inference | str | None = None
+    interval: Interval | str | None = None    # percentile or bca
     breakdown: tuple[str, ...] | None = None   # accounts columns to break every metric down by, instead of the
                                                # experiment's own
 
@@ -33,7 +34,8 @@ class Overrides:
 def settings_of(config: Config, overrides: Overrides) -> Settings:
     """The settings an analysis runs with: the overrides where given, else the config's defaults."""
     defaults = config.defaults
-    return Settings(confidence=defaults.confidence, ci=overrides.ci or defaults.ci,
+    return Settings(confidence=defaults.confidence, ci=Inference(overrides.ci or defaults.ci),
                     replicates=overrides.replicates or defaults.replicates,
                     seed=defaults.seed if overrides.seed is None else overrides.seed,
-                    correction=defaults.correction, interval=overrides.interval or defaults.interval)
+                    correction=Correction(defaults.correction),
+                    interval=Interval(overrides.interval or defaults.interval))

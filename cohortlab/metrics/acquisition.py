@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from cohortlab.codes import Check
+from cohortlab.codes import Check, Unavailability
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.spec.models import Journey
@@ -27,22 +27,22 @@ def acquisition_cost(panel: Panel, context: MetricContext, spend: str | None = N
     """Per-account acquisition cost (only its paid channels' share with ``spend="paid"``), or why there is none."""
     source = panel.cost_source
     if source.kind is None:
-        return Unavailable(source.reason or "no cost data")
+        return Unavailable(Unavailability.NO_COST, source.reason or "no cost data")
     missing = int(np.isnan(panel.cost[panel.window_elapsed]).sum())  # of the entrants the metric counts
     if missing:
         if source.unknown_reason:
-            return Unavailable(f"the cost of {missing} cohort accounts is unknown: {source.unknown_reason}")
-        return Unavailable(f"{missing} cohort accounts have no acquisition_cost")
+            return Unavailable(Unavailability.NO_COST, f"the cost of {missing} cohort accounts is unknown: {source.unknown_reason}")
+        return Unavailable(Unavailability.NO_COST, f"{missing} cohort accounts have no acquisition_cost")
     if spend != "paid":
         return panel.cost
     paid = context.attribution.paid_channels
     if not paid:
-        return Unavailable("no channel is marked paid: list them in the config's attribution.paid_channels")
+        return Unavailable(Unavailability.NOT_CONFIGURED, "no channel is marked paid: list them in the config's attribution.paid_channels")
     if source.kind != "spend":
-        return Unavailable("paid-only cost needs spend allocated through touches; this source's cost comes from "
+        return Unavailable(Unavailability.NO_DATA, "paid-only cost needs spend allocated through touches; this source's cost comes from "
                            "accounts.acquisition_cost")
     if not source.has_channels:
-        return Unavailable("neither touches nor spend have a channel column, so no cost is known to be paid")
+        return Unavailable(Unavailability.NO_DATA, "neither touches nor spend have a channel column, so no cost is known to be paid")
     return sum((panel.cost_by_channel[name] for name in paid if name in panel.cost_by_channel),
                np.zeros(panel.size))
 
@@ -63,7 +63,7 @@ def window_unavailable(name: str, panel: Panel) -> Unavailable:
     """No account of the ``name`` cohort has had its whole conversion window by as_of."""
     entered = panel.entered[panel.treated == (name == "treatment")]
     first = entered.min() + np.timedelta64(panel.window_days, "D")
-    return Unavailable(f"no {name} account's {panel.window_days}-day conversion window has ended by as_of; "
+    return Unavailable(Unavailability.WINDOW_OPEN, f"no {name} account's {panel.window_days}-day conversion window has ended by as_of; "
                        f"available from {first}")
 
 
@@ -114,9 +114,9 @@ class _CostPerAccount(Metric):
             if not inputs.contributing.any():
                 return window_unavailable(name, inputs.extra["panel"])
             if inputs.arrays["reached"].sum() == 0:
-                return Unavailable(f"no {name} account reached {self.stage_name(context)}")
+                return Unavailable(Unavailability.NOT_REACHED, f"no {name} account reached {self.stage_name(context)}")
         if self.params.spend == "paid" and not (treatment.arrays["cost"].any() or baseline.arrays["cost"].any()):
-            return Unavailable(NO_PAID_COST)
+            return Unavailable(Unavailability.NOT_APPLICABLE, NO_PAID_COST)
         return None
 
     def evaluate(self, inputs: Inputs, block: Block) -> np.ndarray:

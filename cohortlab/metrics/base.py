@@ -18,7 +18,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from cohortlab.codes import WarningCode
+from cohortlab.codes import Unavailability, WarningCode
 from cohortlab.data.panel import Panel
 from cohortlab.spec.models import Attribution, Economics, Journey
 from cohortlab.spec.problems import Problem
@@ -71,8 +71,9 @@ class Inputs:
 
 @dataclass(frozen=True)
 class Unavailable:
-    """Why a metric cannot be computed on this data."""
+    """Why a metric cannot be computed on this data: the kind of reason, and the reason in words."""
 
+    kind: Unavailability
     reason: str
 
 

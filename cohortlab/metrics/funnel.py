@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from cohortlab.codes import Check
+from cohortlab.codes import Check, Unavailability
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import stage_label, unknown_stage
 from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
@@ -95,7 +95,7 @@ class Conversion(_Step):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):
             if not inputs.contributing.any():
-                return Unavailable(f"no {name} account reached '{self.params.from_}' at least {self.params.days} "
+                return Unavailable(Unavailability.WINDOW_OPEN, f"no {name} account reached '{self.params.from_}' at least {self.params.days} "
                                    "days before as_of")
         return None
 
@@ -135,7 +135,7 @@ class Velocity(_Step):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):
             if not (inputs.arrays["event"] >= 0).any():
-                return Unavailable(f"no {name} account reached '{self.params.to}' within {self.params.days} days "
+                return Unavailable(Unavailability.NOT_REACHED, f"no {name} account reached '{self.params.to}' within {self.params.days} days "
                                    f"of '{self.params.from_}'")
         return None
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from cohortlab.codes import Unavailability
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.acquisition import acquisition_cost
 from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
@@ -41,7 +42,7 @@ class _UnitEconomics(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):
             if inputs.arrays["won"].sum() == 0:
-                return Unavailable(f"no {name} account was won")
+                return Unavailable(Unavailability.NOT_REACHED, f"no {name} account was won")
         return require_observed(treatment, baseline, 0, context)
 
     def cac(self, inputs: Inputs, weights: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cohortlab.codes import Unavailability
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Inputs, MetricContext, Unavailable
 
@@ -42,7 +43,7 @@ def require_observed(treatment: Inputs, baseline: Inputs, tenure: int, context: 
             ready = np.datetime64(int(won[needed - 1]) + tenure, "M") + 1
             when = f"available from {np.datetime64(ready, 'D') - 1} as more customers age"
         return Unavailable(
-            f"only {count} {name} customers are observed at tenure month {tenure} (min_cohort is {needed}); {when}"
+            Unavailability.NOT_OBSERVED, f"only {count} {name} customers are observed at tenure month {tenure} (min_cohort is {needed}); {when}"
         )
     return None
 

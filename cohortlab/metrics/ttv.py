@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from cohortlab.codes import Unavailability
 from cohortlab.data.panel import Panel
 from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable
 from cohortlab.spec.problems import did_you_mean
@@ -43,11 +44,11 @@ class TimeToValue(Metric):
     def prepare(self, panel: Panel, context: MetricContext, shared: Memo | None = None) -> Inputs | Unavailable:
         milestone = self.params.milestone
         if not panel.milestone_names:
-            return Unavailable("the source has no milestones table")
+            return Unavailable(Unavailability.NO_DATA, "the source has no milestones table")
         if milestone not in panel.milestones or milestone not in panel.milestone_names:
             hint = did_you_mean(milestone, panel.milestone_names, "its milestones are: "
                                 + ", ".join(panel.milestone_names[:10]))
-            return Unavailable(f"no milestone '{milestone}' in the milestones table; {hint}")
+            return Unavailable(Unavailability.NO_DATA, f"no milestone '{milestone}' in the milestones table; {hint}")
         customer = panel.won
         reached_at = panel.milestones[milestone]
         event = customer & ~np.isnat(reached_at)
@@ -61,10 +62,10 @@ class TimeToValue(Metric):
     def availability(self, treatment: Inputs, baseline: Inputs, context: MetricContext) -> Unavailable | None:
         for name, inputs in (("treatment", treatment), ("baseline", baseline)):
             if inputs.count < context.min_cohort:
-                return Unavailable(f"the {name} cohort has {inputs.count} customers (min_cohort is "
+                return Unavailable(Unavailability.TOO_FEW, f"the {name} cohort has {inputs.count} customers (min_cohort is "
                                    f"{context.min_cohort})")
             if np.isnan(self.estimate(inputs, np.ones((1, len(inputs.contributing))))[0]):
-                return Unavailable(f"fewer than half of the {name} customers are known to have reached "
+                return Unavailable(Unavailability.NOT_REACHED, f"fewer than half of the {name} customers are known to have reached "
                                    f"'{self.params.milestone}', so there is no median yet")
         return None
 

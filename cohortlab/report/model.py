@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 
-from cohortlab.codes import Status, Verdict
+from cohortlab.codes import Status
 from cohortlab.data.contract import AS_OF_FROM_CONFIG
 from cohortlab.engine.records import (AccountInputs, AccountWeights, CohortSummary, CurveTables, FunnelStage,
                                       MatchingSummary, MetricResult, ReportWarning, Settings)
@@ -192,14 +193,15 @@ class Report:
 
 
 def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
+    if is_dataclass(value) and not isinstance(value, type):  # its fields, less those kept out of the JSON
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)
+                if item.metadata.get("json", True)}
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
-        return str(value) if isinstance(value, (Status, Verdict)) else value
+        return str(value) if isinstance(value, Enum) else value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cohortlab.codes import Status
+from cohortlab.codes import Status, Unavailability
 from cohortlab.report import format as fmt
 from cohortlab.report.model import MetricResult, Report
 
@@ -80,16 +80,16 @@ def effective_counts(result: MetricResult) -> str:
 
 def unavailable_notes(results: tuple[MetricResult, ...]) -> list[str]:
     """The unavailable results, each reason once with the metrics and segments it holds for."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    grouped: dict[tuple[str, str, bool], list[str]] = {}
     for result in results:
         if result.status is Status.UNAVAILABLE:
-            grouped.setdefault((result.label, result.reason or ""), []).append(result.segment or "")
+            applies = result.reason_code is not Unavailability.NOT_APPLICABLE
+            grouped.setdefault((result.label, result.reason or "", applies), []).append(result.segment or "")
     notes = []
-    for (label, reason), where in grouped.items():
+    for (label, reason, applies), where in grouped.items():
         segments = [segment for segment in where if segment]
         place = f" in {_segments(segments)}" if segments else ""
-        notes.append(f"{label}{place}: {reason}" if reason.startswith("not applicable") else
-                     f"{label}{place} – unavailable: {reason}")
+        notes.append(f"{label}{place} – unavailable: {reason}" if applies else f"{label}{place}: {reason}")
     return notes
 
 
