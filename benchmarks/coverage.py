@@ -89,9 +89,16 @@ from cohortlab.metrics.nrr import GRR, NRR  # noqa: E402
 from cohortlab.metrics.payback import LTVCAC, Payback  # noqa: E402
 from cohortlab.metrics.retention import EarlyChurn, Retention  # noqa: E402
 from cohortlab.metrics.ttv import TimeToValue  # noqa: E402
+<<<<<<< HEAD
 from cohortlab.engine import estimate_metrics  # noqa: E402
 from cohortlab.engine.records import Settings  # noqa: E402
 from cohortlab.spec.models import Economics, Journey, MatchSpec  # noqa: E402
+=======
+from cohortlab.report.build import estimate_metrics  # noqa: E402
+from cohortlab.report.model import Settings  # noqa: E402
+from cohortlab.spec.matching import ExactMatch, MatchSpec, NoMatch  # noqa: E402
+from cohortlab.spec.models import Economics, Journey  # noqa: E402
+>>>>>>> match-union
 
 AS_OF = dt.date(2026, 6, 30)
 ENTRY_DAYS = 790            # accounts enter uniformly over the days up to as_of
@@ -143,10 +150,10 @@ def _settings(ci: str, interval: str) -> Settings:
 
 # method name → (matching spec, settings)
 METHODS: dict[str, tuple[MatchSpec, Settings]] = {
-    "percentile": (MatchSpec(method="exact", on=["segment"]), _settings("bootstrap", "percentile")),
-    "bca": (MatchSpec(method="exact", on=["segment"]), _settings("bootstrap", "bca")),
-    "analytic": (MatchSpec(method="exact", on=["segment"]), _settings("analytic", "percentile")),
-    "naive": (MatchSpec(method="none"), _settings("bootstrap", "percentile")),
+    "percentile": (ExactMatch(method="exact", on=["segment"]), _settings("bootstrap", "percentile")),
+    "bca": (ExactMatch(method="exact", on=["segment"]), _settings("bootstrap", "bca")),
+    "analytic": (ExactMatch(method="exact", on=["segment"]), _settings("analytic", "percentile")),
+    "naive": (NoMatch(), _settings("bootstrap", "percentile")),
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from cohortlab.data.demo_truth import true_values
 from cohortlab.report.build import Overrides, run
 from cohortlab.spec.load import load_config, load_experiment
-from cohortlab.spec.models import MatchSpec
+from cohortlab.spec.matching import NoMatch
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("onboarding-v2", "orchestrated-journey")
@@ -43,7 +43,7 @@ def main() -> None:
     started = time.perf_counter()
     for name in EXPERIMENTS:
         experiment, loaded = load_experiment(ROOT / "experiments" / f"{name}.yaml")
-        naive_experiment = experiment.model_copy(update={"match": MatchSpec(method="none")})
+        naive_experiment = experiment.model_copy(update={"match": NoMatch()})
         truth = true_values(name)
         for seed in args.seeds:
             seeded = config.model_copy(update={"source": config.source.model_copy(update={"seed": seed})})

@@ -22,22 +22,22 @@ import time
 import numpy as np
 
 from cohortlab.match import match
-from cohortlab.spec.models import MatchSpec
+from cohortlab.spec.matching import CemMatch, MatchSpec, NoMatch, PropensityMatch
 from cohortlab.stats.bootstrap import replicate_counts
 from cohortlab.stats.inference import bootstrap_comparison
 
 EFFECT = 1.0
 METHODS = {
-    "none (naive)": MatchSpec(method="none"),
-    "cem: segment, x in 8 quantile bins": MatchSpec(method="cem", on=["segment"], coarsen={"x": 8}),
-    "cem: segment, x in 16 quantile bins": MatchSpec(method="cem", on=["segment"], coarsen={"x": 16}),
-    "propensity 1:1, caliper 0.2": MatchSpec(method="propensity", covariates=["x", "segment"], caliper=0.2),
-    "propensity 1:1, caliper 0.05": MatchSpec(method="propensity", covariates=["x", "segment"], caliper=0.05),
-    "propensity 1:2 with replacement, caliper 0.2": MatchSpec(method="propensity", covariates=["x", "segment"],
-                                                              caliper=0.2, ratio=2, replace=True),
-    "propensity 1:1, exact segment": MatchSpec(method="propensity", covariates=["x"], exact=["segment"],
-                                               caliper=0.2),
-    "propensity odds weighting": MatchSpec(method="propensity", covariates=["x", "segment"], weighting="odds"),
+    "none (naive)": NoMatch(),
+    "cem: segment, x in 8 quantile bins": CemMatch(method="cem", on=["segment"], coarsen={"x": 8}),
+    "cem: segment, x in 16 quantile bins": CemMatch(method="cem", on=["segment"], coarsen={"x": 16}),
+    "propensity 1:1, caliper 0.2": PropensityMatch(method="propensity", covariates=["x", "segment"], caliper=0.2),
+    "propensity 1:1, caliper 0.05": PropensityMatch(method="propensity", covariates=["x", "segment"], caliper=0.05),
+    "propensity 1:2 with replacement, caliper 0.2": PropensityMatch(method="propensity", covariates=["x", "segment"],
+                                                                    caliper=0.2, ratio=2, replace=True),
+    "propensity 1:1, exact segment": PropensityMatch(method="propensity", covariates=["x"], exact=["segment"],
+                                                     caliper=0.2),
+    "propensity odds weighting": PropensityMatch(method="propensity", covariates=["x", "segment"], weighting="odds"),
 }
 
 

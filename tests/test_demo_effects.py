@@ -14,7 +14,7 @@ from cohortlab.codes import Status
 from cohortlab.data.demo_truth import true_values
 from cohortlab.report.build import Overrides, run
 from cohortlab.spec.load import load_config, load_experiment
-from cohortlab.spec.models import MatchSpec
+from cohortlab.spec.matching import NoMatch
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("onboarding-v2", "orchestrated-journey")
@@ -30,7 +30,7 @@ def _load(name: str):
 def comparison(request):
     experiment, config, loaded = _load(request.param)
     matched = run(experiment, config, loaded)  # the shipped settings: 2,000 replicates
-    naive = run(experiment.model_copy(update={"match": MatchSpec(method="none")}), config, loaded)
+    naive = run(experiment.model_copy(update={"match": NoMatch()}), config, loaded)
     return request.param, matched, naive, true_values(request.param)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from cohortlab.match import effective_size, match
+from cohortlab.match import METHODS, effective_size, match
 from cohortlab.match.balance import balance_table
 from cohortlab.match.propensity import design_matrix, fit_score, greedy, nearest, pooled_sd
 from cohortlab.match.strata import coarsen
-from cohortlab.spec.models import MatchSpec
+from cohortlab.spec.matching import AnyMatchSpec, CemMatch, ExactMatch, NoMatch, PropensityMatch
 
 # treated: strata A, A, B, C ; baseline: A, A, A, A, B, D, D, D
 SEGMENT = np.array(["A", "A", "B", "C", "A", "A", "A", "A", "B", "D", "D", "D"], dtype=object)
@@ -18,7 +21,7 @@ TREATED = np.array([True] * 4 + [False] * 8)
 
 @pytest.fixture
 def matching():
-    return match(MatchSpec(method="exact", on=["segment"]), TREATED, {"segment": SEGMENT})
+    return match(ExactMatch(method="exact", on=["segment"]), TREATED, {"segment": SEGMENT})
 
 
 # ------------------------------------------------------------------------------------------- exact
@@ -67,7 +70,7 @@ def test_bootstrap_weights_rerun_matching_in_the_shortcut(matching):
 
 
 def test_no_matching_keeps_counts():
-    none = match(MatchSpec(method="none"), TREATED, {})
+    none = match(NoMatch(), TREATED, {})
     counts = np.arange(24, dtype=float).reshape(2, 12)
     np.testing.assert_array_equal(none.replicate_weights(counts), counts)
 
@@ -76,7 +79,7 @@ def test_exact_strata_of_two_columns_with_nulls():
     plan = np.array(["x", None, "x", None, "x", "y"], dtype=object)
     tier = np.array([1.0, 2.0, 1.0, 2.0, np.nan, 1.0])
     treated = np.array([True, True, False, False, False, False])
-    result = match(MatchSpec(method="exact", on=["plan", "tier"]), treated, {"plan": plan, "tier": tier})
+    result = match(ExactMatch(method="exact", on=["plan", "tier"]), treated, {"plan": plan, "tier": tier})
     # strata: x/1 {t0, b2}, <null>/2 {t1, b3}, x/<null> {b4}, y/1 {b5}: NULL is a level of its own
     np.testing.assert_allclose(result.weights(), [1, 1, 1, 1, 0, 0])
     assert set(result.labels) == {"x / 1", "x / <null>", "y / 1", "<null> / 2"}
@@ -89,7 +92,7 @@ def test_cem_with_given_cutpoints_by_hand():
     employees = np.array([5, 20, 60, 300, 8, 9, 30, 40, 45, 500, 700, 1000], dtype=float)
     segment = np.array(["s"] * 12, dtype=object)
     treated = np.array([True] * 4 + [False] * 8)
-    result = match(MatchSpec(method="cem", on=["segment"], coarsen={"employees": [10, 50, 250]}), treated,
+    result = match(CemMatch(method="cem", on=["segment"], coarsen={"employees": [10, 50, 250]}), treated,
                    {"employees": employees, "segment": segment})
     # bins [-inf,10) [10,50) [50,250) [250,inf): treated 0,1,2,3; baseline 0,0,1,1,1,3,3,3
     # bin 0: 1 treated / 2 baseline; bin 1: 1/3; bin 2 has no baseline (its treated is dropped); bin 3: 1/3
@@ -165,17 +168,17 @@ def test_the_score_is_the_maximum_likelihood_logit():
 
 def test_nearest_neighbour_matching_end_to_end_by_hand():
     segment, treated = _binary_table()
-    spec = MatchSpec(method="propensity", covariates=["segment"])
+    spec = PropensityMatch(method="propensity", covariates=["segment"])
     result = match(spec, treated, {"segment": segment})
     # t0, t1 (logit 0) take baseline 3 and 4 in input order; t2 (logit -ln 3) takes 5, the first b
     np.testing.assert_allclose(result.weights(), [1, 1, 1, 1, 1, 1, 0, 0])
     assert result.subclass.tolist() == [0, 1, 2, 0, 1, 2, -1, -1]
     # 1:2 without replacement: round 1 as above; in round 2 segment a is used up, so t0 and t1 reach to the
     # b accounts 6 and 7, and t2, last in order, finds nothing left: t0 and t1 have two matches, t2 one
-    two = match(MatchSpec(method="propensity", covariates=["segment"], ratio=2), treated, {"segment": segment})
+    two = match(PropensityMatch(method="propensity", covariates=["segment"], ratio=2), treated, {"segment": segment})
     np.testing.assert_allclose(two.weights(), [1, 1, 1, 0.5, 0.5, 1, 0.5, 0.5])
     # 1:2 with replacement: each a-treated takes 3 and 4 (1/2 each), t2 takes 5 and 6
-    again = match(MatchSpec(method="propensity", covariates=["segment"], ratio=2, replace=True), treated,
+    again = match(PropensityMatch(method="propensity", covariates=["segment"], ratio=2, replace=True), treated,
                   {"segment": segment})
     np.testing.assert_allclose(again.weights(), [1, 1, 1, 1, 1, 0.5, 0.5, 0])
 
@@ -187,7 +190,7 @@ def test_caliper_is_in_pooled_sds_of_the_logit():
     var_t = np.var([0, 0, -np.log(3)], ddof=1)
     var_b = np.var([0, 0, -np.log(3), -np.log(3), -np.log(3)], ddof=1)
     assert pooled_sd(logit, treated) == pytest.approx(np.sqrt((var_t + var_b) / 2))
-    result = match(MatchSpec(method="propensity", covariates=["segment"], caliper=0.2), treated,
+    result = match(PropensityMatch(method="propensity", covariates=["segment"], caliper=0.2), treated,
                    {"segment": segment})
     assert result.facts["caliper_logit"] == pytest.approx(0.2 * np.sqrt((var_t + var_b) / 2))
 
@@ -197,7 +200,7 @@ def test_exact_strata_keep_matches_inside():
     x = np.array([0.0, 3.0, 0.1, 2.0, 3.1, 0.2])
     plan = np.array(["x", "y", "y", "x", "x", "x"], dtype=object)
     treated = np.array([True, True, False, False, False, False])
-    spec = MatchSpec(method="propensity", covariates=["x"], exact=["plan"])
+    spec = PropensityMatch(method="propensity", covariates=["x"], exact=["plan"])
     result = match(spec, treated, {"x": x, "plan": plan})
     weights = result.weights()
     # t0 (plan x, x=0) must take b5 (plan x, x=0.2), not b2 (plan y, x=0.1); t1 (plan y) can only take b2
@@ -206,7 +209,7 @@ def test_exact_strata_keep_matches_inside():
 
 def test_replicates_rematch_with_replacement_among_drawn_accounts():
     segment, treated = _binary_table()
-    result = match(MatchSpec(method="propensity", covariates=["segment"], replace=True), treated,
+    result = match(PropensityMatch(method="propensity", covariates=["segment"], replace=True), treated,
                    {"segment": segment})
     np.testing.assert_allclose(result.weights(), [1, 1, 1, 2, 0, 1, 0, 0])  # both a-treated take 3, t2 takes 5
     counts = np.array([
@@ -223,7 +226,7 @@ def test_replicates_rematch_with_replacement_among_drawn_accounts():
 
 def test_replicates_resample_matched_sets_without_replacement():
     segment, treated = _binary_table()
-    result = match(MatchSpec(method="propensity", covariates=["segment"]), treated, {"segment": segment})
+    result = match(PropensityMatch(method="propensity", covariates=["segment"]), treated, {"segment": segment})
     counts = np.array([[2, 0, 1, 5, 5, 5, 5, 5]], dtype=float)  # baseline counts play no part
     # t0 twice brings its match 3 twice; t1 undrawn leaves 4 out; t2 brings 5
     np.testing.assert_allclose(result.replicate_weights(counts), [[2, 0, 1, 2, 0, 1, 0, 0]])
@@ -231,11 +234,11 @@ def test_replicates_resample_matched_sets_without_replacement():
 
 def test_odds_weighting_with_a_saturated_score_is_exact_matching():
     segment, treated = _binary_table()
-    result = match(MatchSpec(method="propensity", covariates=["segment"], weighting="odds"), treated,
+    result = match(PropensityMatch(method="propensity", covariates=["segment"], weighting="odds"), treated,
                    {"segment": segment})
     # odds: a 1, b 1/3; the baseline sums to 2 + 1 = 3, the treated count, so no rescaling
     np.testing.assert_allclose(result.weights(), [1, 1, 1, 1, 1, 1 / 3, 1 / 3, 1 / 3], atol=1e-8)
-    exact = match(MatchSpec(method="exact", on=["segment"]), treated, {"segment": segment})
+    exact = match(ExactMatch(method="exact", on=["segment"]), treated, {"segment": segment})
     np.testing.assert_allclose(result.weights(), exact.weights(), atol=1e-8)
 
 
@@ -243,7 +246,7 @@ def test_trim_drops_accounts_whose_score_is_near_one():
     segment = np.array(["a", "a", "c", "c", "c", "a", "a", "c"], dtype=object)
     treated = np.array([True, True, True, True, True, False, False, False])
     # e_a = 2/4, e_c = 3/4: with trim 0.3 every account with e > 0.7 goes, treated ones as unsupported
-    result = match(MatchSpec(method="propensity", covariates=["segment"], weighting="odds", trim=0.3), treated,
+    result = match(PropensityMatch(method="propensity", covariates=["segment"], weighting="odds", trim=0.3), treated,
                    {"segment": segment})
     np.testing.assert_allclose(result.weights(), [1, 1, 0, 0, 0, 1, 1, 0], atol=1e-8)
     assert result.dropped().sum() == 3
@@ -256,7 +259,7 @@ def test_odds_replicates_take_one_newton_step_towards_the_refit():
     n = 3000
     x = rng.normal(size=n)
     treated = rng.random(n) < 1 / (1 + np.exp(-(0.5 * x - 0.7)))
-    result = match(MatchSpec(method="propensity", covariates=["x"], weighting="odds"), treated, {"x": x})
+    result = match(PropensityMatch(method="propensity", covariates=["x"], weighting="odds"), treated, {"x": x})
     counts = rng.multinomial(n, np.full(n, 1 / n), size=1).astype(float)
     design = np.column_stack([np.ones(n), (x - x.mean()) / x.std()])
     refit = sm.GLM(treated.astype(float), design, family=sm.families.Binomial(), freq_weights=counts[0]).fit()
@@ -284,9 +287,9 @@ def test_matching_is_deterministic():
     n = 500
     covariates = {"x": rng.normal(size=n), "plan": rng.choice(np.array(["p", "q"], dtype=object), n)}
     treated = rng.random(n) < 0.3
-    for spec in (MatchSpec(method="propensity", covariates=["x", "plan"], caliper=0.2),
-                 MatchSpec(method="propensity", covariates=["x"], exact=["plan"], replace=True, ratio=3),
-                 MatchSpec(method="cem", coarsen={"x": 5}, on=["plan"])):
+    for spec in (PropensityMatch(method="propensity", covariates=["x", "plan"], caliper=0.2),
+                 PropensityMatch(method="propensity", covariates=["x"], exact=["plan"], replace=True, ratio=3),
+                 CemMatch(method="cem", coarsen={"x": 5}, on=["plan"])):
         first, second = match(spec, treated, covariates), match(spec, treated, covariates)
         assert first.weights().tobytes() == second.weights().tobytes()
         assert first.subclass.tobytes() == second.subclass.tobytes()
@@ -365,9 +368,24 @@ def test_variance_ratio_needs_two_weighted_accounts_in_each_cohort():
     assert np.isnan(balance_table({"y": values}, treated, weights)[0].variance_ratio)
 
 
-@pytest.mark.parametrize("spec", [MatchSpec(method="exact", on=["s"]), MatchSpec(method="cem", coarsen={"x": 3}),
-                                  MatchSpec(method="propensity", covariates=["x"])])
+@pytest.mark.parametrize("spec", [ExactMatch(method="exact", on=["s"]), CemMatch(method="cem", coarsen={"x": 3}),
+                                  PropensityMatch(method="propensity", covariates=["x"])])
 def test_no_accounts_at_all(spec):
     result = match(spec, np.zeros(0, dtype=bool), {"s": np.zeros(0, dtype=object), "x": np.zeros(0)})
     assert result.weights().shape == (0,)
     assert result.replicate_weights(np.ones((3, 0))).shape == (3, 0)
+
+
+# ---------------------------------------------------------------------------------------- registry
+
+
+def test_every_method_has_a_spec_model_and_a_matcher():
+    variants = typing.get_args(typing.get_args(AnyMatchSpec)[0])
+    tags = [typing.get_args(variant.model_fields["method"].annotation)[0] for variant in variants]
+    assert tags == list(METHODS) == ["none", "exact", "cem", "propensity"]
+
+
+def test_a_method_model_rejects_the_keys_of_other_methods():
+    with pytest.raises(ValidationError) as error:
+        ExactMatch(method="exact", on=["segment"], caliper=0.2)
+    assert [(item["type"], item["loc"]) for item in error.value.errors()] == [("extra_forbidden", ("caliper",))]

@@ -30,11 +30,8 @@ def row_order(experiment: Experiment) -> list[str]:
     """The columns to order each cohort's panel rows by: for exact and coarsened exact matching, the matched
     columns (a stratum is a combination of their values, or of bins of ordered values, so its rows come out
     contiguous), a breakdown column among them first (its segments too)."""
-    spec = experiment.match
-    if spec.method not in ("exact", "cem"):
-        return []
-    columns = [*spec.on, *spec.coarsen]
-    return list(dict.fromkeys([*(name for name in experiment.breakdown if name in spec.on), *columns]))
+    exact, binned = experiment.match.strata()
+    return list(dict.fromkeys([*(name for name in experiment.breakdown if name in exact), *exact, *binned]))
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from cohortlab.match.core import Matching, MatchingError, factorize, is_numeric, stratum_ids
-from cohortlab.spec.models import MatchSpec
+from cohortlab.spec.matching import PropensityMatch
 
 
 
@@ -199,7 +199,7 @@ class OddsWeighting(Matching):
         return np.where(self.treated[None, :], treated_weights, baseline_weights * scale)
 
 
-def propensity_matching(spec: MatchSpec, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> Matching:
+def propensity_matching(spec: PropensityMatch, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> Matching:
     """Fit the score, then match (nearest) or weight (odds) per ``spec``."""
     score = fit_score({name: covariates[name] for name in spec.covariates}, treated)
     columns = tuple(dict.fromkeys([*spec.covariates, *spec.exact]))

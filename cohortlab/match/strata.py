@@ -21,7 +21,8 @@ from functools import cached_property
 
 import numpy as np
 
-from cohortlab.match.core import NULL_LEVEL, Matching, stratum_ids
+from cohortlab.match.core import NULL_LEVEL, Matching, factorize, stratum_ids
+from cohortlab.spec.matching import CemMatch, ExactMatch, NoMatch
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,28 @@ class StrataMatching(Matching):
         return counts * np.take(factors, key, axis=1)  # np.take: about 10x faster than fancy indexing here
 
 
-def no_matching(treated: np.ndarray) -> StrataMatching:
+def no_matching(spec: NoMatch, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> StrataMatching:
+    """The naive comparison: one stratum, every account weighs 1."""
     n = len(treated)
     return StrataMatching("none", (), treated, np.zeros(n, dtype=np.int64), treated.astype(np.int64),
                           labels=("all",))
 
 
-def exact_matching(method: str, treated: np.ndarray, columns: dict[str, tuple[np.ndarray, list[str]]],
-                   facts: dict | None = None) -> StrataMatching:
+def exact_matching(spec: ExactMatch, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> StrataMatching:
+    return strata_matching("exact", treated, {name: factorize(covariates[name]) for name in spec.on})
+
+
+def cem_matching(spec: CemMatch, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> StrataMatching:
+    """Exact matching on ``on`` and on the bins of the ``coarsen`` columns; the cutpoints used are in the facts."""
+    columns = {name: factorize(covariates[name]) for name in spec.on}
+    cutpoints = {}
+    for name, cut in spec.coarsen.items():
+        columns[name], cutpoints[name] = coarsen(covariates[name], cut)
+    return strata_matching("cem", treated, columns, {"cutpoints": cutpoints})
+
+
+def strata_matching(method: str, treated: np.ndarray, columns: dict[str, tuple[np.ndarray, list[str]]],
+                    facts: dict | None = None) -> StrataMatching:
     """Strata from the combination of ``columns``' codes (from :func:`factorize`, or :func:`coarsen` for CEM)."""
     stratum, labels = stratum_ids(list(columns.values()), len(treated))
     return StrataMatching(method, tuple(columns), treated, stratum, stratum * 2 + treated, facts or {},

@@ -13,15 +13,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from cohortlab.spec.base import Strict
+from cohortlab.spec.matching import AnyMatchSpec, NoMatch
 
 DEFAULT_STAGES = ("lead", "qualified", "sales_accepted", "opportunity", "customer")
 TABLE_NAMES = ("accounts", "stages", "revenue", "spend", "touches", "milestones")
 TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")  # no separators, no leading dot: never a path
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ---------------------------------------------------------------------------- config
@@ -138,47 +137,6 @@ class CohortSpec(Strict):
     entered: EntryWindow = Field(description="The window the cohort entered the funnel in: {from: DATE, to: DATE}.")
 
 
-class MatchSpec(Strict):
-    """How the baseline is reweighted to look like the treatment cohort (`cohortlab docs matching`); which keys fit which
-    method is checked by the semantic rules (CL210)."""
-
-    method: Literal["none", "exact", "cem", "propensity"] = Field(
-        default="none", description="none: a naive comparison; exact: strata of the `on` columns; cem: "
-        "coarsened exact (numeric `coarsen` columns cut into bins, then exact); propensity: a logistic score "
-        "on `covariates`.")
-    on: list[str] = Field(default_factory=list, description="exact and cem: accounts columns matched exactly.")
-    coarsen: dict[str, list[float] | Annotated[int, Field(ge=2, le=1000)]] = Field(
-        default_factory=dict, description="cem: numeric column -> its cutpoints (increasing), or a number of "
-        "quantile bins.")
-    covariates: list[str] = Field(default_factory=list, description="propensity: accounts columns in the score "
-                                  "model (numbers as they are, text and booleans per level).")
-    exact: list[str] = Field(default_factory=list, description="propensity: columns whose strata the matches "
-                             "must stay inside.")
-    caliper: Annotated[float, Field(gt=0)] | None = Field(
-        default=None, description="propensity: the largest distance to a match, in standard deviations of the "
-        "logit score (0.2 is common); default: none.")
-    ratio: Annotated[int, Field(ge=1, le=100)] = Field(default=1, description="propensity: baseline matches per "
-                                                       "treatment account (k in 1:k).")
-    replace: bool = Field(default=False, description="propensity: whether a baseline account may be matched to "
-                          "several treatment accounts.")
-    weighting: Literal["nearest", "odds"] = Field(
-        default="nearest", description="propensity: nearest-neighbour matching, or odds weighting (each baseline "
-        "account weighted by p/(1-p)).")
-    trim: Annotated[float, Field(gt=0, lt=0.5)] | None = Field(
-        default=None, description="propensity with odds weighting: drop accounts whose score is above 1 - trim.")
-
-    def columns(self) -> list[tuple[tuple, str]]:
-        """(JSON path, column) for every accounts column the matching reads, in the order written."""
-        found = [(("on", index), name) for index, name in enumerate(self.on)]
-        found += [(("coarsen", name), name) for name in self.coarsen]
-        found += [(("covariates", index), name) for index, name in enumerate(self.covariates)]
-        found += [(("exact", index), name) for index, name in enumerate(self.exact)]
-        return found
-
-    def column_names(self) -> list[str]:
-        return list(dict.fromkeys(name for _, name in self.columns()))
-
-
 class MetricRequest(Strict):
     """A metric as written: its registered name and raw parameters, checked by the metric registry."""
 
@@ -207,7 +165,8 @@ class Experiment(Strict):
     hypothesis: str | None = None
     treatment: CohortSpec = Field(description="The accounts exposed to the change.")
     baseline: CohortSpec = Field(description="The accounts to compare with, reweighted to match the treatment.")
-    match: MatchSpec = Field(default_factory=MatchSpec, description="How the baseline is matched to the treatment.")
+    match: AnyMatchSpec = Field(default_factory=NoMatch, description="How the baseline is matched to the treatment: "
+                                "one of the methods, each with its own keys (`cohortlab docs matching`).")
     metrics: list[MetricRequest] = Field(min_length=1, description="Metrics to compare: a name, or {metric: NAME, "
                                          "PARAMETER: VALUE}.")
     primary: str | None = Field(default=None, description="The metric the decision rests on; one of `metrics`.")

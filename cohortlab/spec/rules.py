@@ -9,9 +9,10 @@ suspect a problem, through its rules (:mod:`cohortlab.validate.rules`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from cohortlab.codes import Check
-from cohortlab.spec.models import Config, Experiment, MatchSpec
+from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.problems import Problem
 from cohortlab.spec.where import And, Comparison, Expr, InList, WhereSyntaxError, parse_where
 
@@ -33,11 +34,12 @@ def config_problems(config: Config) -> list[Problem]:
     return problems
 
 
-def experiment_problems(experiment: Experiment) -> list[Problem]:
+def experiment_problems(experiment: Experiment, misplaced_keys: Sequence[Problem] = ()) -> list[Problem]:
     """What stops a comparison before any data is read: windows, overlap of the cohorts, `primary`, `mde` and
-    `match`, in that order."""
+    `match`, in that order. ``misplaced_keys``: `match` keys of another method, which the loader finds
+    (``parse_model``), listed first among the `match` problems."""
     return [*window_order_problems(experiment), *overlap_problems(experiment), *primary_problems(experiment),
-            *mde_problems(experiment), *match_spec_problems(experiment.match)]
+            *mde_problems(experiment), *misplaced_keys, *experiment.match.problems()]
 
 
 def primary_problems(experiment: Experiment) -> list[Problem]:
@@ -66,52 +68,6 @@ def mde_problems(experiment: Experiment) -> list[Problem]:
 
 def _listed(experiment: Experiment) -> list[str]:
     return list(dict.fromkeys(request.metric for request in experiment.metrics))
-
-
-# the keys each matching method reads, beyond `method`
-_MATCH_KEYS = {
-    "none": set(),
-    "exact": {"on"},
-    "cem": {"on", "coarsen"},
-    "propensity": {"covariates", "exact", "caliper", "ratio", "replace", "weighting", "trim"},
-}
-_NEAREST_ONLY = ("exact", "caliper", "ratio", "replace")
-
-
-def match_spec_problems(match: MatchSpec) -> list[Problem]:
-    """Keys that do not fit the method, a method without what it needs, and cutpoints out of order (CL210)."""
-    written = match.model_fields_set - {"method"}
-    problems = []
-    for key in sorted(written - _MATCH_KEYS[match.method], key=list(MatchSpec.model_fields).index):
-        users = [method for method, keys in _MATCH_KEYS.items() if key in keys]
-        problems.append(Problem(Check.MATCH_SPEC, f"'{key}' is not used with method {match.method}", ("match", key),
-                                f"'{key}' belongs to method {' or '.join(users)}; remove it or change the method",
-                                key=True))
-    needed = {"exact": ("on", "match: {method: exact, on: [segment, channel]}"),
-              "cem": ("coarsen", "match: {method: cem, on: [segment], coarsen: {employees: [10, 50, 250]}}"),
-              "propensity": ("covariates", "match: {method: propensity, covariates: [segment, employees]}")}
-    if match.method in needed and not getattr(match, needed[match.method][0]):
-        key, example = needed[match.method]
-        problems.append(Problem(Check.MATCH_SPEC, f"method {match.method} needs '{key}'", ("match", "method"),
-                                example))
-    if match.method == "propensity" and match.weighting == "odds":
-        for key in _NEAREST_ONLY:
-            if key in written:
-                problems.append(Problem(Check.MATCH_SPEC, f"'{key}' is for nearest-neighbour matching, not odds "
-                                        "weighting", ("match", key), "remove it, or remove weighting: odds",
-                                        key=True))
-    if match.method == "propensity" and match.weighting == "nearest" and "trim" in written:
-        problems.append(Problem(Check.MATCH_SPEC, "'trim' is for odds weighting", ("match", "trim"),
-                                "add weighting: odds, or use caliper to limit nearest-neighbour distances", key=True))
-    for column, cut in match.coarsen.items():
-        if column in match.on:
-            problems.append(Problem(Check.MATCH_SPEC, f"'{column}' is both matched exactly ('on') and coarsened",
-                                    ("match", "coarsen", column), "list it in one of the two", key=True))
-        if isinstance(cut, list) and (not cut or any(b <= a for a, b in zip(cut, cut[1:]))):
-            problems.append(Problem(Check.MATCH_SPEC, f"cutpoints for '{column}' must be a non-empty, strictly "
-                                    "increasing list", ("match", "coarsen", column), "e.g. [10, 50, 250], or a "
-                                    "number of quantile bins such as 5"))
-    return problems
 
 
 def window_order_problems(experiment: Experiment) -> list[Problem]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from cohortlab.codes import Check, Severity
 from cohortlab.spec.problems import Problem
-from cohortlab.spec.rules import (config_problems, future_window_problems, match_spec_problems, mde_problems,
+from cohortlab.spec.rules import (config_problems, future_window_problems, mde_problems,
                                   overlap_problems, possible_overlap_problems, window_order_problems)
 from cohortlab.validate.rules.base import Rule, Stage, Subject
 from cohortlab.validate.rules.references import MetricRule
@@ -183,7 +183,8 @@ class MatchSpec(Rule):
     stage = Stage.SEMANTICS
 
     def check(self, file: ExperimentFile) -> list[Problem]:
-        return match_spec_problems(file.experiment.match)
+        # keys of another method, found by the loader (the model is parsed without them), then the method's own
+        return [*self.mine(file.schema_problems), *file.experiment.match.problems()]
 
 
 class Journey(Rule):
