@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from cohortlab.codes import Status, Verdict, WarningCode
-from cohortlab.data.contract import CheckedData, check_contract
-from cohortlab.data.panel import Panel, build_panel
-from cohortlab.data.source import open_database, reserved_name, source_files
+from cohortlab.data.base import Source
+from cohortlab.data.panel import Panel
+from cohortlab.data.registry import open_source
+from cohortlab.data.source import reserved_name, source_files
 from cohortlab.errors import DataError, InputError
 from cohortlab.outputs import refuse_inputs
 from cohortlab.match import Matching, MatchingError, effective_size, match
@@ -107,8 +108,8 @@ def refuse_inputs_as_outputs(outputs: dict[str, Path], experiments: list[Path],
 
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
         overrides: Overrides = Overrides(), progress: Progress | None = None,
-        data: CheckedData | None = None) -> Report:
-    """Build the report for already-loaded models; ``data``, when given, is the config's source already
+        source: Source | None = None) -> Report:
+    """Build the report for already-loaded models; ``source``, when given, is the config's source already
     opened and checked (several experiments of one project share it)."""
     defaults = config.defaults
     settings = Settings(confidence=defaults.confidence, ci=overrides.ci or defaults.ci,
@@ -117,25 +118,24 @@ def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None
                         correction=defaults.correction, interval=overrides.interval or defaults.interval)
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
     progress = progress or _quiet
-    owned = data is None
+    owned = source is None
     if owned:
         progress(LOADING, None, None)
-        database = open_database(config)
+        source = open_source(config)
     try:
-        if owned:
-            data = check_contract(database, config.journey, config.as_of)
+        data = source.check(config.journey, config.as_of) if owned else source.checked
         progress(SELECTING, None, None)
-        column_types = data.db.tables["accounts"].columns
+        column_types = source.account_columns()
         if overrides.breakdown is not None:
             experiment = _with_breakdown(experiment, overrides.breakdown, column_types)
         filters = cohort_filters(experiment, column_types, loaded)
         milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
         columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
-        panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                           columns, milestones, row_order(experiment))
+        panel, data_warnings = source.build_panel(filters, config.journey, config.economics, config.attribution,
+                                                  columns, milestones, row_order(experiment))
     finally:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats,
         if owned:  # and on failure too (a notebook keeps the error, and with it whatever it refers to)
-            database.con.close()
+            source.close()
     warnings = [ReportWarning(str(warning.code), warning.message) for warning in (*data.warnings, *data_warnings)]
     progress(MATCHING, None, None)
     matching = match_panel(experiment, panel)

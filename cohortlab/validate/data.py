@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from cohortlab.codes import Check, Status
-from cohortlab.data.contract import CheckedData
+from cohortlab.data.base import Source
 from cohortlab.errors import CohortlabError
 from cohortlab.metrics.registry import resolve
 from cohortlab.report.build import Overrides, run
@@ -28,12 +28,12 @@ REPLICATES = 400        # enough to estimate an interval's width within about 5%
 MIN_SUPPORT = 0.90      # share of treatment accounts with a baseline account to match
 
 
-def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData) -> list[Problem]:
-    problems = _window_problems(experiment, data)
+def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, source: Source) -> list[Problem]:
+    problems = _window_problems(experiment, source)
     if any(problem.code is Check.WINDOW_OUTSIDE_DATA for problem in problems):
         return problems
     try:
-        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES, ci="analytic"), data=data)
+        report = run(experiment, config, loaded, Overrides(replicates=REPLICATES, ci="analytic"), source=source)
     except CohortlabError as failure:
         return problems + [Problem(Check.DATA_UNREADABLE, failure.message, hint=failure.hint)]
 
@@ -57,9 +57,9 @@ def data_problems(experiment: Experiment, loaded: LoadedYaml, config: Config, da
     return problems
 
 
-def _window_problems(experiment: Experiment, data: CheckedData) -> list[Problem]:
-    first = data.db.scalar("SELECT min(CAST(created_at AS DATE)) FROM accounts_ok")
-    last = data.as_of
+def _window_problems(experiment: Experiment, source: Source) -> list[Problem]:
+    first = source.earliest_entry()
+    last = source.checked.as_of
     problems = []
     for name in COHORTS:
         window = getattr(experiment, name).entered

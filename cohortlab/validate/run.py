@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cohortlab.codes import Check, Severity
-from cohortlab.data.contract import CheckedData
+from cohortlab.data.base import Source
 from cohortlab.errors import CohortlabError, InputError, SpecError, SourceLocation
 from cohortlab.spec.cohorts import match_problems, where_problems
 from cohortlab.spec.load import CONFIG_CANDIDATES, find_config, is_config_path, parse_model
@@ -143,7 +143,7 @@ class _Project:
     findings: list[Finding]
     columns: dict[str, str] | None = None
     no_columns: str = ""                       # why the columns could not be read
-    data: CheckedData | None = None            # opened and checked once, for --check-data
+    data: Source | None = None                 # opened and checked once, for --check-data
     reported: bool = False
     experiments: set[Path] = field(default_factory=set)
     _names: dict[str, list[Path]] | None = None
@@ -166,7 +166,8 @@ class _Project:
 
     def _open(self, check_data: bool) -> None:
         """Read the accounts columns (and with ``check_data`` open and check the data); say why not."""
-        from cohortlab.data.source import MISSING_SOURCE_HINT, missing_source, open_database
+        from cohortlab.data.registry import open_source
+        from cohortlab.data.source import MISSING_SOURCE_HINT, missing_source
 
         missing = missing_source(self.config)
         if missing is not None:  # a wrong path fails CI, with or without --check-data; nothing can be read
@@ -174,12 +175,11 @@ class _Project:
             self._add(Problem(Check.SOURCE_NOT_FOUND, missing, ("source", "path"), MISSING_SOURCE_HINT))
             return
         try:
-            database = open_database(self.config, schema_only=not check_data)
-            self.columns = dict(database.tables["accounts"].columns)
+            source = open_source(self.config, schema_only=not check_data)
+            self.columns = source.account_columns()
             if check_data:
-                from cohortlab.data.contract import check_contract
-
-                self.data = check_contract(database, self.config.journey, self.config.as_of)
+                source.check(self.config.journey, self.config.as_of)
+                self.data = source
         except InputError as error:  # the source is there but cannot be read without the data stage: a notice
             self.no_columns = error.message
             if check_data:
