@@ -33,22 +33,20 @@ DRIVER = textwrap.dedent('''
                 return None
         sys.meta_path.insert(0, Finder())
     elif moment == "checking":  # while the data is checked against the contract
-        import cohortlab.data.contract as contract
-        import cohortlab.engine.selection as build
-        original = contract.check_contract
+        import cohortlab.data.duckdb_source as source
+        original = source.check_contract
         def checking(*args, **kwargs):
             interrupt()
             return original(*args, **kwargs)
-        build.check_contract = checking
+        source.check_contract = checking
     elif moment == "query":  # while DuckDB runs a long query
-        import cohortlab.data.contract as contract
-        import cohortlab.engine.selection as build
-        original = contract.check_contract
+        import cohortlab.data.duckdb_source as source
+        original = source.check_contract
         def querying(db, *args, **kwargs):
             threading.Timer(0.3, interrupt).start()
             db.con.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i % 7 = 3").fetchall()
             return original(db, *args, **kwargs)
-        build.check_contract = querying
+        source.check_contract = querying
     elif moment == "bootstrap":  # while the bootstrap replicates run
         import cohortlab.engine.estimates as build
         original = build.estimate_replicates

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from cohortlab.codes import Inference, Status, Unavailability, WarningCode
-from cohortlab.data.contract import CheckedData
+from cohortlab.data.base import Source
 from cohortlab.data.panel import Panel
 from cohortlab.engine.curves import curves_and_inputs
 from cohortlab.engine.estimates import Job, compare, prepare, results as job_results
@@ -61,12 +61,12 @@ class Analysis:
     account_inputs: AccountInputs = field(default_factory=dict, repr=False)
 
 
-def analyze(experiment: Experiment, config: Config, source: CheckedData | None = None, *,
+def analyze(experiment: Experiment, config: Config, source: Source | None = None, *,
             loaded: LoadedYaml | None = None, overrides: Overrides = Overrides(),
             progress: Progress | None = None) -> Analysis:
     """Compare the experiment's treatment cohort with its matched baseline.
 
-    ``source`` is the config's data already opened and checked (several experiments of one project share it);
+    ``source`` is the config's data source already opened and checked (several experiments of one project share it);
     None opens it from the config and closes it once the panel is built. ``loaded`` positions problems in the
     experiment's YAML; ``overrides`` take precedence over the config's defaults; ``progress`` is told as each
     stage starts and as the bootstrap replicates are done.

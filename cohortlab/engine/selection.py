@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from cohortlab.data.contract import CheckedData, check_contract
-from cohortlab.data.panel import Panel, build_panel
-from cohortlab.data.source import open_database
+from cohortlab.data.base import Source
+from cohortlab.data.panel import Panel
+from cohortlab.data.registry import open_source
 from cohortlab.engine.matching import row_order
 from cohortlab.engine.records import ReportWarning
 from cohortlab.engine.settings import LOADING, SELECTING, Progress
@@ -32,30 +32,29 @@ class Selection:
     warnings: tuple[ReportWarning, ...]
 
 
-def select(experiment: Experiment, config: Config, metrics: list[Metric], data: CheckedData | None,
+def select(experiment: Experiment, config: Config, metrics: list[Metric], source: Source | None,
            loaded: LoadedYaml | None, breakdown: tuple[str, ...] | None, progress: Progress) -> Selection:
-    """Open and check the config's source (unless ``data`` is it, already checked: several experiments of one
-    project share it), and select the cohorts into a panel; the database is closed once the panel holds all
-    the comparison needs, and on failure too."""
-    owned = data is None
+    """Open and check the config's source (unless ``source`` is it, already checked: several experiments of one
+    project share it), and select the cohorts into a panel; a source opened here is closed once the panel
+    holds all the comparison needs, and on failure too."""
+    owned = source is None
     if owned:
         progress(LOADING, None, None)
-        database = open_database(config)
+        source = open_source(config)
     try:
-        if owned:
-            data = check_contract(database, config.journey, config.as_of)
+        data = source.check(config.journey, config.as_of) if owned else source.checked
         progress(SELECTING, None, None)
-        column_types = data.db.tables["accounts"].columns
+        column_types = source.account_columns()
         if breakdown is not None:
             experiment = _with_breakdown(experiment, breakdown, column_types)
         filters = cohort_filters(experiment, column_types, loaded)
         milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
         columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
-        panel, data_warnings = build_panel(data, filters, config.journey, config.economics, config.attribution,
-                                           columns, milestones, row_order(experiment))
+        panel, data_warnings = source.build_panel(filters, config.journey, config.economics, config.attribution,
+                                                  columns, milestones, row_order(experiment))
     finally:  # the panel holds all this experiment needs: free the database (its checked tables) for the stats,
         if owned:  # and on failure too (a notebook keeps the error, and with it whatever it refers to)
-            database.con.close()
+            source.close()
     warnings = tuple(ReportWarning(warning.code, warning.message) for warning in (*data.warnings, *data_warnings))
     return Selection(experiment, filters, panel, data.as_of, data.as_of_basis, warnings)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cohortlab.data.contract import CheckedData
+from cohortlab.data.base import Source
 from cohortlab.data.source import reserved_name, source_files
 from cohortlab.engine import Analysis, Overrides, Progress, analyze
 from cohortlab.outputs import refuse_inputs
@@ -59,10 +59,10 @@ def refuse_inputs_as_outputs(outputs: dict[str, Path], experiments: list[Path],
 
 def run(experiment: Experiment, config: Config, loaded: LoadedYaml | None = None,
         overrides: Overrides = Overrides(), progress: Progress | None = None,
-        data: CheckedData | None = None) -> Report:
-    """Build the report for already-loaded models; ``data``, when given, is the config's source already
+        source: Source | None = None) -> Report:
+    """Build the report for already-loaded models; ``source``, when given, is the config's source already
     opened and checked (several experiments of one project share it)."""
-    return report_of(analyze(experiment, config, data, loaded=loaded, overrides=overrides, progress=progress))
+    return report_of(analyze(experiment, config, source, loaded=loaded, overrides=overrides, progress=progress))
 
 
 def report_of(analysis: Analysis) -> Report:

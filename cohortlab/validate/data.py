@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from cohortlab.codes import Check, Status
-from cohortlab.data.contract import CheckedData
+from cohortlab.data.base import Source
 from cohortlab.metrics.registry import resolve
 from cohortlab.engine import Overrides, analyze
 from cohortlab.engine.records import MetricResult, Settings
@@ -26,15 +26,15 @@ from cohortlab.spec.yamlio import LoadedYaml, PathKey
 REPLICATES = 400        # enough to estimate an interval's width within about 5%
 
 
-def comparison(experiment: Experiment, loaded: LoadedYaml, config: Config, data: CheckedData):
+def comparison(experiment: Experiment, loaded: LoadedYaml, config: Config, data: Source):
     """The analysis the data stage checks (raises :class:`CohortlabError` when the data does not allow it)."""
     return analyze(experiment, config, data, loaded=loaded, overrides=Overrides(replicates=REPLICATES, ci="analytic"))
 
 
-def window_problems(experiment: Experiment, data: CheckedData) -> list[Problem]:
+def window_problems(experiment: Experiment, data: Source) -> list[Problem]:
     """Entry windows outside the accounts' entry dates and as_of (CL302), or reaching past them (CL308)."""
-    first = data.db.scalar("SELECT min(CAST(created_at AS DATE)) FROM accounts_ok")
-    last = data.as_of
+    first = data.earliest_entry()
+    last = data.checked.as_of
     problems = []
     for name in COHORTS:
         window = getattr(experiment, name).entered

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from pydantic import BaseModel
 
 from cohortlab.codes import Check
-from cohortlab.data.contract import CheckedData, check_contract
-from cohortlab.data.source import missing_source, open_database
+from cohortlab.data.base import Source as DataSource
+from cohortlab.data.registry import open_source
+from cohortlab.data.source import missing_source
 from cohortlab.errors import CohortlabError, InputError, SpecError
 from cohortlab.spec.cohorts import match_problems, where_problems
 from cohortlab.spec.load import parse_model
@@ -85,7 +86,7 @@ class Opened:
     """What opening a project's data source found."""
 
     columns: dict[str, str] | None = None     # the accounts columns and their DuckDB types
-    data: CheckedData | None = None            # with --check-data: the data, opened and checked
+    data: DataSource | None = None             # with --check-data: the data, opened and checked
     missing: str | None = None                 # why source.path names nothing there
     unreadable: InputError | None = None       # the source is there but cannot be read (without the data stage)
     broken: CohortlabError | None = None       # it opened but breaks the contract or the table mapping
@@ -215,11 +216,12 @@ class Source:
             return Opened(missing=missing)
         columns = None
         try:
-            database = open_database(config, schema_only=not self.check_data)
-            columns = dict(database.tables["accounts"].columns)
+            source = open_source(config, schema_only=not self.check_data)
+            columns = source.account_columns()
             if not self.check_data:
                 return Opened(columns)
-            return Opened(columns, check_contract(database, config.journey, config.as_of))
+            source.check(config.journey, config.as_of)
+            return Opened(columns, source)
         except InputError as error:
             return Opened(columns, unreadable=error)
         except CohortlabError as error:
@@ -244,7 +246,7 @@ class ExperimentFile(YamlFile):
         return self.project.config
 
     @property
-    def data(self) -> CheckedData | None:
+    def data(self) -> DataSource | None:
         return self.project.opened.data
 
     def reaches(self, stage: Stage) -> bool:
