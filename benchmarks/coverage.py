@@ -89,16 +89,10 @@ from cohortlab.metrics.nrr import GRR, NRR  # noqa: E402
 from cohortlab.metrics.payback import LTVCAC, Payback  # noqa: E402
 from cohortlab.metrics.retention import EarlyChurn, Retention  # noqa: E402
 from cohortlab.metrics.ttv import TimeToValue  # noqa: E402
-<<<<<<< HEAD
 from cohortlab.engine import estimate_metrics  # noqa: E402
 from cohortlab.engine.records import Settings  # noqa: E402
-from cohortlab.spec.models import Economics, Journey, MatchSpec  # noqa: E402
-=======
-from cohortlab.report.build import estimate_metrics  # noqa: E402
-from cohortlab.report.model import Settings  # noqa: E402
 from cohortlab.spec.matching import ExactMatch, MatchSpec, NoMatch  # noqa: E402
 from cohortlab.spec.models import Economics, Journey  # noqa: E402
->>>>>>> match-union
 
 AS_OF = dt.date(2026, 6, 30)
 ENTRY_DAYS = 790            # accounts enter uniformly over the days up to as_of

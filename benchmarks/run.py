@@ -65,9 +65,7 @@ def _family(metric) -> str:
 
 def stages(project: Path) -> list[dict]:
     """Run the comparison's stages in this process; one row per stage."""
-    from cohortlab.data.contract import check_contract
-    from cohortlab.data.panel import build_panel
-    from cohortlab.data.source import open_database
+    from cohortlab.data.registry import open_source
     from cohortlab.metrics.base import Metric, MetricContext
     from cohortlab.metrics.registry import resolve_all
     from cohortlab.engine import estimate_metrics
@@ -93,14 +91,18 @@ def stages(project: Path) -> list[dict]:
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
 
     def load():
-        data = check_contract(open_database(config), config.journey, config.as_of)
-        filters = cohort_filters(experiment, data.db.tables["accounts"].columns, loaded)
-        columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
-        milestones = sorted({metric.params.milestone for metric in metrics if hasattr(metric.params, "milestone")})
-        panel, _ = build_panel(data, filters, config.journey, config.economics, config.attribution, columns,
-                               milestones)
+        source = open_source(config)
+        try:  # as compare does: the source is closed once the panel holds all the comparison needs
+            data = source.check(config.journey, config.as_of)
+            filters = cohort_filters(experiment, source.account_columns(), loaded)
+            columns = list(dict.fromkeys([*experiment.match.column_names(), *experiment.breakdown]))
+            milestones = sorted({metric.params.milestone for metric in metrics
+                                 if hasattr(metric.params, "milestone")})
+            panel, _ = source.build_panel(filters, config.journey, config.economics, config.attribution, columns,
+                                          milestones)
+        finally:
+            source.close()
         panel_size[0] = panel.size
-        data.db.con.close()  # as compare does: the panel holds all the comparison needs
         return data, panel
 
     data, panel = timed("load and per-account aggregation", load)

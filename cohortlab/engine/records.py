@@ -27,6 +27,10 @@ class Settings:
     correction: Correction
     interval: Interval = Interval.PERCENTILE   # the bootstrap's interval: percentile or bca
 
+    def __post_init__(self):  # the settings as their enums, whether given as them or by name
+        for name, kind in (("ci", Inference), ("correction", Correction), ("interval", Interval)):
+            object.__setattr__(self, name, kind(getattr(self, name)))
+
 
 @dataclass(frozen=True)
 class CohortSummary:
