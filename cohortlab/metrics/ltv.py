@@ -16,6 +16,7 @@ observed level). The model is refitted in every bootstrap replicate.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Block, Details, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
@@ -223,13 +224,13 @@ class LTV(Metric):
         monthly = (weights @ margin) / totals
         return float(monthly @ discount), weights * (((margin - monthly * observed) / totals) @ discount)
 
-    def details(self, inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+    def details(self, inputs: Inputs, weights: np.ndarray) -> Mapping[str, Any]:
         extra = inputs.extra
         details = {"gross_margin": extra["gross_margin"], "discount_rate": extra["discount_rate"]}
         if not self.modeled:
             observed = inputs.arrays["observed"]
             return {**details, "customers_observed_by_month": [int(count) for count in observed.sum(axis=0)]}
-        return {**details, **decomposition(inputs, weights[None, :])}
+        return decomposition(inputs, weights[None, :])
 
     def curve_table(self, inputs: Inputs, weights: np.ndarray) -> dict[str, np.ndarray]:
         """The value curve: for each month m, ``value`` is the discounted margin per customer over the first m
@@ -299,7 +300,39 @@ def modeled_account_values(inputs: Inputs) -> dict[str, np.ndarray]:
             "churn_month": np.where(churned, arrays["last_paid"] + 1.0, np.nan)}
 
 
-def decomposition(inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RenewalFit(Details):
+    """The shifted-beta-geometric renewal model fitted on a cohort's churn at each renewal."""
+
+    alpha: float
+    beta: float
+    converged: bool
+    renewal_period_months: int
+
+
+@dataclass(frozen=True)
+class Buildup(Details):
+    """Modeled LTV's build-up for one cohort, per customer: what was earned in the observed months and what the
+    renewal model extrapolates beyond them, what keeping customers is worth and what expansion adds, revenue
+    against margin LTV, and the fitted renewal model."""
+
+    gross_margin: float
+    discount_rate: float
+    horizon_months: int
+    observed_months: int
+    earned: float
+    extrapolated: float
+    extrapolated_share: float
+    retention_driven: float
+    expansion_driven: float
+    expansion_share: float
+    revenue_ltv: float
+    margin_ltv: float
+    sbg: RenewalFit
+    expansion_rate: float
+
+
+def decomposition(inputs: Inputs, weights: np.ndarray) -> Buildup:
     """Modeled LTV's build-up for one row of weights: observed vs extrapolated, retention vs expansion,
     revenue vs margin, and the fitted renewal model."""
     discount = inputs.extra["discount"]
@@ -310,15 +343,15 @@ def decomposition(inputs: Inputs, weights: np.ndarray) -> dict[str, Any]:
     earned = float(curve.values[0, :limit] @ discount[:limit])
     kept = float(value_curve(inputs, weights, "kept_margin", expansion=False, fits=fits).values[0] @ discount)
     revenue = float(value_curve(inputs, weights, "revenue", fits=fits).values[0] @ discount)
-    return {
-        "horizon_months": inputs.extra["horizon"], "observed_months": limit,
-        "earned": earned, "extrapolated": total - earned, "extrapolated_share": _share(total - earned, total),
-        "retention_driven": kept, "expansion_driven": total - kept, "expansion_share": _share(total - kept, total),
-        "revenue_ltv": revenue, "margin_ltv": total,
-        "sbg": {"alpha": float(fits.alpha[0]), "beta": float(fits.beta[0]), "converged": bool(fits.converged[0]),
-                "renewal_period_months": inputs.extra["period"]},
-        "expansion_rate": inputs.extra["expansion"],
-    }
+    return Buildup(
+        gross_margin=inputs.extra["gross_margin"], discount_rate=inputs.extra["discount_rate"],
+        horizon_months=inputs.extra["horizon"], observed_months=limit,
+        earned=earned, extrapolated=total - earned, extrapolated_share=_share(total - earned, total),
+        retention_driven=kept, expansion_driven=total - kept, expansion_share=_share(total - kept, total),
+        revenue_ltv=revenue, margin_ltv=total,
+        sbg=RenewalFit(float(fits.alpha[0]), float(fits.beta[0]), bool(fits.converged[0]), inputs.extra["period"]),
+        expansion_rate=inputs.extra["expansion"],
+    )
 
 
 def _share(part: float, total: float) -> float:
