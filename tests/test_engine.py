@@ -95,3 +95,15 @@ def _never_written(tree: ast.Module, names: list[str], path: Path) -> None:
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
             assert node.func.attr in ("get", "items", "keys", "values", "index", "count"), \
                 f"{path.name}: {names}.{node.func.attr}(…) changes it"
+
+
+@pytest.mark.parametrize("name", ["propensity-nearest", "propensity-odds", "cem"])
+def test_the_other_matching_methods_reports_are_byte_identical_to_the_recorded_ones(name, tmp_path):
+    """The demo's onboarding experiment matched by nearest-neighbour and odds-weighted propensity scores and by
+    CEM (tests/golden/methods; their reports recorded before the engine stage and typed matching facts, at
+    commit d8f6c6c, with 200 replicates)."""
+    output = tmp_path / f"{name}.json"
+    subprocess.run([sys.executable, "-m", "cohortlab", "compare", f"experiments/{name}.yaml", "--format", "json",
+                    "--replicates", "200", "--output", str(output)],
+                   cwd=GOLDEN / "methods", check=True, capture_output=True)
+    assert output.read_bytes() == (GOLDEN / f"{name}.json").read_bytes()

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "cohortlab"
 LAYERS = [("cli",), ("validate", "report"), ("engine",), ("metrics", "match"), ("data", "stats"), ("spec",)]
 ALLOWED = {layer: {layer, *(name for lower in LAYERS[level + 1:] for name in lower)}
            for level, siblings in enumerate(LAYERS) for layer in siblings}
-SHARED = {"errors", "codes", "outputs"}  # leaf modules every layer may use
+SHARED = {"errors", "codes", "outputs", "records"}  # leaf modules every layer may use
 
 
 def _imports(path: Path) -> set[str]:

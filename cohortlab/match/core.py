@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from cohortlab.records import Details, NoDetails
+
 NULL_LEVEL = "<null>"
 
 
@@ -30,7 +32,7 @@ class Matching(ABC):
     treated: np.ndarray         # bool per account
     subclass: np.ndarray        # int per account: stratum or matched-set id, -1 for none
     groups: np.ndarray          # int per account: the bootstrap resamples within each group
-    facts: dict[str, Any] = field(default_factory=dict)  # method-specific figures for the report
+    facts: Details = field(default_factory=NoDetails)  # method-specific figures for the report
 
     @abstractmethod
     def replicate_weights(self, counts: np.ndarray) -> np.ndarray:

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from cohortlab.match.core import Matching, MatchingError, factorize, is_numeric, stratum_ids
+from cohortlab.records import Details
 from cohortlab.spec.matching import PropensityMatch
 
 
@@ -199,20 +200,46 @@ class OddsWeighting(Matching):
         return np.where(self.treated[None, :], treated_weights, baseline_weights * scale)
 
 
+@dataclass(frozen=True)
+class ScoreFacts(Details):
+    """The fitted score: its terms (dummy levels and numeric covariates), whether the fit converged, and how it
+    is used (nearest-neighbour matching or odds weighting)."""
+
+    terms: list[str]
+    converged: bool
+    weighting: str
+
+
+@dataclass(frozen=True)
+class OddsFacts(ScoreFacts):
+    """Odds weighting: and the score range kept (``trim``: None keeps all)."""
+
+    trim: float | None
+
+
+@dataclass(frozen=True)
+class NearestFacts(ScoreFacts):
+    """Nearest-neighbour matching: and its ratio, replacement, caliper (in SDs of the logit and on the logit),
+    and how many baseline accounts were matched."""
+
+    ratio: int
+    replace: bool
+    caliper_sd: float | None
+    caliper_logit: float | None
+    matched_baseline: int
+
+
 def propensity_matching(spec: PropensityMatch, treated: np.ndarray, covariates: dict[str, np.ndarray]) -> Matching:
     """Fit the score, then match (nearest) or weight (odds) per ``spec``."""
     score = fit_score({name: covariates[name] for name in spec.covariates}, treated)
     columns = tuple(dict.fromkeys([*spec.covariates, *spec.exact]))
-    facts: dict[str, Any] = {"terms": list(score.terms[1:]), "converged": score.converged,
-                             "weighting": spec.weighting}
+    fitted = (list(score.terms[1:]), score.converged, spec.weighting)
     if spec.weighting == "odds":
-        facts["trim"] = spec.trim
         return OddsWeighting("propensity", columns, treated, np.full(len(treated), -1, dtype=np.int64),
-                             treated.astype(np.int64), facts, score=score, trim=spec.trim)
+                             treated.astype(np.int64), OddsFacts(*fitted, spec.trim), score=score, trim=spec.trim)
     n = len(treated)
     strata, _ = stratum_ids([factorize(covariates[name]) for name in spec.exact], n)
     caliper = None if spec.caliper is None else spec.caliper * pooled_sd(score.logit, treated)
-    facts.update(ratio=spec.ratio, replace=spec.replace, caliper_sd=spec.caliper, caliper_logit=caliper)
     treated_rows, baseline_rows = np.flatnonzero(treated), np.flatnonzero(~treated)
     matches = [np.zeros(0, dtype=np.int64)] * len(treated_rows)  # per treated: baseline positions
     candidates = np.full((len(treated_rows), candidate_count(spec.ratio)), -1, dtype=np.int64)
@@ -237,7 +264,9 @@ def propensity_matching(spec: PropensityMatch, treated: np.ndarray, covariates: 
             subclass[treated_rows[set_id]] = set_id
             rows = baseline_rows[chosen]
             subclass[rows] = np.where(subclass[rows] < 0, set_id, subclass[rows])
-    facts["matched_baseline"] = int(np.count_nonzero(np.asarray(links.sum(axis=0)).ravel()))
+    facts = NearestFacts(*fitted, ratio=spec.ratio, replace=spec.replace, caliper_sd=spec.caliper,
+                         caliper_logit=caliper,
+                         matched_baseline=int(np.count_nonzero(np.asarray(links.sum(axis=0)).ravel())))
     return NearestMatching("propensity", columns, treated, subclass, strata * 2 + treated, facts,
                            treated_rows=treated_rows, baseline_rows=baseline_rows, ratio=spec.ratio,
                            replace=spec.replace, links=links, candidates=candidates if spec.replace else None)

@@ -22,6 +22,7 @@ from functools import cached_property
 import numpy as np
 
 from cohortlab.match.core import NULL_LEVEL, Matching, factorize, stratum_ids
+from cohortlab.records import Details, NoDetails
 from cohortlab.spec.matching import CemMatch, ExactMatch, NoMatch
 
 
@@ -96,14 +97,21 @@ def cem_matching(spec: CemMatch, treated: np.ndarray, covariates: dict[str, np.n
     cutpoints = {}
     for name, cut in spec.coarsen.items():
         columns[name], cutpoints[name] = coarsen(covariates[name], cut)
-    return strata_matching("cem", treated, columns, {"cutpoints": cutpoints})
+    return strata_matching("cem", treated, columns, CemFacts(cutpoints))
+
+
+@dataclass(frozen=True)
+class CemFacts(Details):
+    """The cutpoints each coarsened column was binned at (given, or the quantiles found)."""
+
+    cutpoints: dict[str, list[float]]
 
 
 def strata_matching(method: str, treated: np.ndarray, columns: dict[str, tuple[np.ndarray, list[str]]],
-                    facts: dict | None = None) -> StrataMatching:
+                    facts: Details | None = None) -> StrataMatching:
     """Strata from the combination of ``columns``' codes (from :func:`factorize`, or :func:`coarsen` for CEM)."""
     stratum, labels = stratum_ids(list(columns.values()), len(treated))
-    return StrataMatching(method, tuple(columns), treated, stratum, stratum * 2 + treated, facts or {},
+    return StrataMatching(method, tuple(columns), treated, stratum, stratum * 2 + treated, facts or NoDetails(),
                           labels=labels)
 
 

@@ -11,8 +11,8 @@ with an analytic form also give each account's influence on the point estimate
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -67,25 +67,6 @@ class Inputs:
     @property
     def count(self) -> int:
         return int(self.contributing.sum())
-
-
-class Details(Mapping):
-    """Typed model details of one cohort (a frozen dataclass subclasses it), read as a mapping too —
-    ``details["earned"]``, as the JSON report has them — in the order of its fields."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in self._names():
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names())
-
-    def __len__(self) -> int:
-        return len(self._names())
-
-    def _names(self) -> tuple[str, ...]:
-        return tuple(item.name for item in fields(self))
 
 
 @dataclass(frozen=True)

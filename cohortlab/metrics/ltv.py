@@ -25,8 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cohortlab.codes import WarningCode
 from cohortlab.data.panel import Panel
-from cohortlab.metrics.base import Block, Details, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
+from cohortlab.metrics.base import Block, Inputs, Memo, Metric, MetricContext, Unavailable, ratio
 from cohortlab.metrics.tenure import churn_times, customer_arrays, months_matrix, require_observed
+from cohortlab.records import Details
 from cohortlab.spec.models import Economics, Journey
 from cohortlab.stats.sbg import SBGFits, fit_sbg_counts
 from cohortlab.stats.survival import code_totals
