@@ -107,3 +107,64 @@ def test_the_other_matching_methods_reports_are_byte_identical_to_the_recorded_o
                     "--replicates", "200", "--output", str(output)],
                    cwd=GOLDEN / "methods", check=True, capture_output=True)
     assert output.read_bytes() == (GOLDEN / f"{name}.json").read_bytes()
+
+
+def _analysis(name: str, **overrides):
+    from cohortlab.engine import Overrides, analyze
+    from cohortlab.spec.load import find_config, load_config, load_experiment
+
+    path = REPO / "experiments" / f"{name}.yaml"
+    experiment, loaded = load_experiment(path)
+    config, _ = load_config(find_config(path))
+    return analyze(experiment, config, loaded=loaded, overrides=Overrides(**overrides))
+
+
+def test_each_result_keeps_a_summary_of_the_distribution_its_interval_is_read_from():
+    """Bootstrap: the replicates' 2.5% and 97.5% quantiles are the percentile interval's ends and their SD the
+    standard error; analytic: the normal's quantiles are delta ± z·SE, so its 2.5% and 97.5% ones are the 95%
+    interval."""
+    import numpy as np
+
+    from cohortlab.codes import Inference, Status
+
+    boot = _analysis("orchestrated-journey", replicates=400, seed=3)
+    for result, summary in zip(boot.results, boot.distributions):
+        assert result.status is Status.OK and summary.method is Inference.BOOTSTRAP
+        assert summary.replicates + summary.undefined == 400
+        np.testing.assert_allclose([summary.quantiles[0.025], summary.quantiles[0.975]], result.ci, rtol=1e-12)
+        assert summary.quantiles[0.025] < summary.quantiles[0.25] < summary.quantiles[0.5] < summary.quantiles[0.75]
+        assert summary.standard_error == pytest.approx(result.standard_error, rel=0.02)
+    analytic = _analysis("orchestrated-journey", ci="analytic")
+    normal = [(result, summary) for result, summary in zip(analytic.results, analytic.distributions)
+              if result.method is Inference.ANALYTIC]
+    assert len(normal) >= 3
+    for result, summary in normal:
+        np.testing.assert_allclose([summary.quantiles[0.025], summary.quantiles[0.975]], result.ci, rtol=1e-9)
+
+
+def test_an_unavailable_result_says_which_kind_of_reason():
+    """Paid CAC in a project with no channel marked paid: the kind is 'not configured', given by the metric
+    next to its message (not read off the message's text); available results have no kind."""
+    from cohortlab.codes import Status, Unavailability
+    from cohortlab.engine.estimates import Job, prepare
+    from cohortlab.engine.matching import match_panel
+    from cohortlab.engine.selection import select
+    from cohortlab.engine.settings import quiet
+    from cohortlab.metrics.acquisition import CAC, CostParams
+    from cohortlab.metrics.base import MetricContext
+    from cohortlab.spec.load import find_config, load_config, load_experiment
+
+    analysis = _analysis("orchestrated-journey", replicates=100)
+    assert all(result.reason_code is None for result in analysis.results if result.status is Status.OK)
+
+    path = REPO / "experiments" / "orchestrated-journey.yaml"
+    experiment, loaded = load_experiment(path)
+    config, _ = load_config(find_config(path))
+    unpaid = config.model_copy(update={"attribution": config.attribution.model_copy(update={"paid_channels": []})})
+    paid = CAC(CostParams(spend="paid"))
+    selection = select(experiment, unpaid, [paid], None, loaded, None, quiet)
+    matching = match_panel(experiment, selection.panel)
+    job = Job([paid], selection.panel, matching, matching.weights())
+    prepare(job, MetricContext(unpaid.economics, unpaid.journey, 30, selection.as_of, 0.95, unpaid.attribution))
+    assert job.unavailable[paid.key].kind is Unavailability.NOT_CONFIGURED
+    assert "attribution.paid_channels" in job.unavailable[paid.key].reason

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from scipy.stats import norm
 
 from cohortlab.codes import Inference, Status, Unavailability, WarningCode
 from cohortlab.data.base import Source
@@ -35,8 +36,7 @@ from cohortlab.metrics.registry import resolve_all
 from cohortlab.spec.cohorts import CohortFilter
 from cohortlab.spec.models import Config, Experiment
 from cohortlab.spec.yamlio import LoadedYaml
-from cohortlab.stats.inference import Comparison
-from scipy.stats import norm
+from cohortlab.stats.inference import Comparison, ReplicateDistribution
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,11 @@ def _distribution(comparison: Comparison | None, method: Inference | None) -> Re
         return None
     values = comparison.replicate_values[0]
     if method is Inference.BOOTSTRAP and values is not None and len(values):
+        # the quantiles as the intervals read them: the i-th of B replicates at level i/(B + 1)
+        quantiles = ReplicateDistribution.of(values).quantile(np.array(QUANTILES))
         return ReplicateSummary(method, len(values), comparison.undefined, float(np.mean(values)),
                                 float(np.std(values, ddof=1)) if len(values) > 1 else float("nan"),
-                                {level: float(np.quantile(values, level)) for level in QUANTILES})
+                                dict(zip(QUANTILES, map(float, quantiles))))
     spread = comparison.standard_error
     return ReplicateSummary(Inference.ANALYTIC, 0, 0, comparison.delta, spread,
                             {level: float(comparison.delta + spread * norm.ppf(level)) for level in QUANTILES})
