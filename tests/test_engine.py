@@ -26,11 +26,13 @@ def test_the_demo_reports_are_byte_identical_to_the_recorded_ones(name, ci, tmp_
     assert output.read_bytes() == (GOLDEN / f"{name}.{ci}.json").read_bytes()
 
 
-RUNS = [  # (experiment, overrides): both demos, every interval method, a breakdown sharing the replicates
+RUNS = [  # (experiment, overrides): both demos, every interval method, a breakdown sharing the replicates,
+          # propensity matching (re-run in every replicate)
     ("onboarding-v2", dict(replicates=300, seed=1, breakdown=["segment"])),
     ("orchestrated-journey", dict(replicates=300, seed=2)),
     ("onboarding-v2", dict(replicates=200, seed=3, interval="bca")),
     ("orchestrated-journey", dict(replicates=200, seed=4, ci="analytic", breakdown=["segment"])),
+    ("methods/experiments/propensity-nearest", dict(replicates=100, seed=5)),
 ]
 
 
@@ -40,27 +42,28 @@ def _json(name: str, overrides: dict) -> str:
     from cohortlab.report.build import compare
     from cohortlab.report.render.json import render_json
 
+    path = GOLDEN / f"{name}.yaml" if name.startswith("methods/") else REPO / "experiments" / f"{name}.yaml"
     buffer = StringIO()
-    render_json(compare(REPO / "experiments" / f"{name}.yaml", **overrides), buffer)
+    render_json(compare(path, **overrides), buffer)
     return buffer.getvalue()
 
 
 def test_comparisons_run_concurrently_in_threads_equal_those_run_one_after_the_other():
-    """Nothing of one comparison's pass is kept where another's can reach it: four comparisons on two
-    threads give the reports they give one at a time, byte for byte."""
+    """Nothing of one comparison's pass is kept where another's can reach it: five comparisons, twice each, on
+    two threads give the reports they give one at a time, byte for byte."""
     from concurrent.futures import ThreadPoolExecutor
 
     alone = [_json(name, overrides) for name, overrides in RUNS]
     with ThreadPoolExecutor(max_workers=2) as pool:
         together = list(pool.map(lambda run: _json(*run), RUNS * 2))
     assert together == alone * 2
-    assert len(set(alone)) == len(RUNS)  # four different reports, so a mix-up would show
+    assert len(set(alone)) == len(RUNS)  # different reports, so a mix-up would show
 
 
 MUTABLE = (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
 
 
-@pytest.mark.parametrize("package", ["engine", "metrics", "match", "stats"])
+@pytest.mark.parametrize("package", ["engine", "metrics", "match", "stats", "data"])
 def test_no_module_level_mutable_state(package):
     """The engine and what it runs keep no state between comparisons: no module-level dict, list or set, no
     instance made at import (a cache, a registry object), no ``global``. Constant tables are tuples, or

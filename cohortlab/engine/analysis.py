@@ -66,10 +66,11 @@ def analyze(experiment: Experiment, config: Config, source: Source | None = None
             progress: Progress | None = None) -> Analysis:
     """Compare the experiment's treatment cohort with its matched baseline.
 
-    ``source`` is the config's data source already opened and checked (several experiments of one project share it);
-    None opens it from the config and closes it once the panel is built. ``loaded`` positions problems in the
-    experiment's YAML; ``overrides`` take precedence over the config's defaults; ``progress`` is told as each
-    stage starts and as the bootstrap replicates are done.
+    ``source`` is the config's data source already opened and checked (several experiments of one project share
+    it, one comparison at a time: a source is not for two threads at once); None opens it from the config and
+    closes it once the panel is built. ``loaded`` positions problems in the experiment's YAML; ``overrides`` take
+    precedence over the config's defaults; ``progress`` is told as each stage starts and as the bootstrap
+    replicates are done.
     """
     settings = settings_of(config, overrides)
     metrics = resolve_all(experiment, config.journey, config.economics, loaded)
@@ -174,7 +175,9 @@ def _distribution(comparison: Comparison | None, method: Inference | None) -> Re
     if comparison is None:
         return None
     values = comparison.replicate_values[0]
-    if method is Inference.BOOTSTRAP and values is not None and len(values):
+    if method is Inference.BOOTSTRAP:
+        if values is None or not len(values):
+            return None
         # the quantiles as the intervals read them: the i-th of B replicates at level i/(B + 1)
         quantiles = ReplicateDistribution.of(values).quantile(np.array(QUANTILES))
         return ReplicateSummary(method, len(values), comparison.undefined, float(np.mean(values)),

@@ -138,7 +138,10 @@ def block_curve(inputs: Inputs, block: Block) -> Curve:
     same weights (a bootstrap chunk's block of a cohort): it is computed once for the three in the block's
     shared workspace (the renewal model fitted once), and the cohort's customers' values once per pass."""
     extra = inputs.extra
-    model = (extra["horizon"], extra["period"], extra["periods"], extra["expansion"], extra["min_cohort"])
+    # what the curve depends on beyond the weights: the horizon, the renewal model's settings, and the months
+    # of margin the inputs hold (a breakdown segment's block may coincide with the experiment's)
+    model = (extra["horizon"], extra["period"], extra["periods"], extra["expansion"], extra["min_cohort"],
+             inputs.arrays["margin_months"].shape[1])
     customers = block.cohort.get(("customer margins", *model), lambda: customer_values(inputs, "margin"))
     return block.shared.get(("value curve", *model),
                             lambda: _value_curve(inputs, block.weights, True, None, customers))
