@@ -40,7 +40,8 @@ class Pass:
         self.cohorts = {block: Memo() for block in self.columns}  # per block: what its metrics derive alike
         # per block, the distinct per-account float vectors of the inputs on it stacked as the columns of one
         # matrix, and each entry's (key, side, name) → its column. Every float vector is stacked, not only the
-        # declared ones: the product's columns, and so its rounding, are those the reports were recorded with
+        # declared ones: another set of columns sums in another order, which moves reported figures in their
+        # 12th significant digit (tests/golden holds them byte for byte)
         self.vectors: dict[Hashable, tuple[dict[tuple, int], np.ndarray]] = {}
         for block in self.columns:
             index, stack = _stacked([(key, side, name, values)
