@@ -20,14 +20,40 @@ ALLOWED = {layer: {layer, *(name for lower in LAYERS[level + 1:] for name in low
 SHARED = {"errors", "codes", "outputs", "records"}  # leaf modules every layer may use
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, text: str | None = None) -> set[str]:
+    """The layers and shared modules the module at ``path`` (its ``text``, by default the file's) imports:
+    ``from cohortlab.x…``, ``import cohortlab.x…``, ``from cohortlab import x`` (x a module, not a name such as
+    ``__version__``), and relative imports resolved against its package."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("cohortlab."):
-            names.add(node.module.split(".")[1])
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]  # ("cohortlab", "engine"), for a relative import
+    for node in ast.walk(ast.parse(path.read_text() if text is None else text)):
+        if isinstance(node, ast.ImportFrom):
+            parts = tuple((node.module or "").split(".")) if node.level == 0 else \
+                (*package[:len(package) - node.level + 1], *filter(None, (node.module or "").split(".")))
+            if parts[:1] != ("cohortlab",):
+                continue
+            names.update([parts[1]] if len(parts) > 1 else
+                         [alias.name for alias in node.names if (PACKAGE / alias.name).is_dir()
+                          or (PACKAGE / f"{alias.name}.py").is_file()])
         elif isinstance(node, ast.Import):
             names.update(alias.name.split(".")[1] for alias in node.names if alias.name.startswith("cohortlab."))
     return names
+
+
+def test_the_shared_leaf_modules_import_only_each_other():
+    for name in sorted(SHARED):
+        forbidden = _imports(PACKAGE / f"{name}.py") - SHARED
+        assert not forbidden, f"cohortlab/{name}.py imports {forbidden}"
+
+
+def test_the_import_scan_sees_every_form():
+    """The layering test would not hold if the scan missed a form of import (read as if in engine/)."""
+    path = PACKAGE / "engine" / "probe.py"
+    forms = {"from cohortlab.report.model import Report": {"report"}, "import cohortlab.cli.app": {"cli"},
+             "from cohortlab import validate, __version__": {"validate"}, "from ..report import build": {"report"},
+             "from . import analysis": {"engine"}, "from .. import cli": {"cli"}, "import numpy": set()}
+    for line, layers in forms.items():
+        assert _imports(path, line) == layers, line
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
